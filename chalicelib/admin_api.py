@@ -1,0 +1,34 @@
+"""The operator's API: creating accounts, guarded by the stage's admin token."""
+from __future__ import annotations
+
+import hmac
+
+from chalice import Blueprint
+
+from chalicelib import settings
+from chalicelib import validation as v
+from chalicelib.accounts import create_account
+from chalicelib.api import CONTENT_TYPES, bearer_key, body, json_errors
+from chalicelib.credentials import hash_secret
+from chalicelib.errors import ApiError, unauthorized
+
+admin_api = Blueprint(__name__)
+
+
+def _require_admin() -> None:
+    expected = settings.admin_token_hash()
+    if not expected:
+        raise ApiError(403, "admin_disabled", "the admin API is off: ADMIN_TOKEN_HASH is not set for this stage")
+    token = bearer_key(admin_api.current_request)
+    if not token or not hmac.compare_digest(hash_secret(token), expected):
+        raise unauthorized("missing or invalid admin token")
+
+
+@admin_api.route("/admin/accounts", methods=["POST"], content_types=CONTENT_TYPES)
+@json_errors
+def post_account() -> dict:
+    _require_admin()
+    request = body(admin_api.current_request)
+    name = v.string(request, "name", min_len=1, max_len=128)
+    account_id, key = create_account(name)
+    return {"success": True, "id": account_id, "name": name, "api_key": key}

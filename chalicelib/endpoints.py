@@ -1,0 +1,130 @@
+"""Endpoint groups: create, list, read, update, delete, with Vast's field names and defaults."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import validation as v
+from chalicelib.credentials import Principal, endpoint_api_key, hash_secret, new_endpoint_key
+from chalicelib.errors import bad_request, conflict, not_found
+from chalicelib.models import ApiKey, Endpoint, WorkerGroup, connection, next_id
+
+STATES = ("active", "suspended", "stopped")
+MAX_GROUPS = 50  # per endpoint; keeps deletion within one transaction
+
+# name -> (default, validation bounds). Defaults are Vast's.
+KNOBS: dict[str, tuple[Any, dict]] = {
+    "min_load": (0.0, {}),
+    "min_cold_load": (0.0, {}),
+    "target_util": (0.9, {"minimum": 0, "exclusive_minimum": True, "maximum": 1}),
+    "cold_mult": (2.5, {"minimum": 1}),
+    "cold_workers": (5, {"integer": True}),
+    "max_workers": (20, {"integer": True, "maximum": 10000}),
+    "max_queue_time": (30.0, {"minimum": 0, "exclusive_minimum": True}),
+    "target_queue_time": (10.0, {"minimum": 0, "exclusive_minimum": True}),
+    "inactivity_timeout": (None, {}),
+}
+
+
+def parse_knobs(body: dict, *, partial: bool) -> dict[str, Any]:
+    """The knobs present in `body` (all of them, defaulted, unless `partial`)."""
+    knobs = {}
+    for name, (default, bounds) in KNOBS.items():
+        if partial and name not in body:
+            continue
+        knobs[name] = v.number(body, name, default, **bounds)
+    return knobs
+
+
+def parse_name(body: dict, *, required: bool = True) -> str | None:
+    name = v.string(body, "endpoint_name", None if not required else v._MISSING, min_len=1, max_len=128)
+    if name is not None and name.strip() != name:
+        raise bad_request("'endpoint_name' must not start or end with whitespace")
+    return name
+
+
+def row(endpoint: Endpoint) -> dict:
+    """An endpoint as Vast lists it (the SDK's `EndpointData.from_dict` reads this)."""
+    return {
+        "id": int(endpoint.endpoint_id),
+        "endpoint_name": endpoint.endpoint_name,
+        "api_key": endpoint_api_key(endpoint),
+        "user_id": int(endpoint.account_id),
+        "created_at": float(endpoint.created_at),
+        "endpoint_state": endpoint.endpoint_state,
+        "auto_delete_in_seconds": None,
+        "auto_delete_due_24h": False,
+        **{name: getattr(endpoint, name) for name in KNOBS},
+    }
+
+
+def list_endpoints(account_id: int) -> list[Endpoint]:
+    return list(Endpoint.query(account_id, consistent_read=True))
+
+
+def find_by_name(account_id: int, name: str) -> Endpoint | None:
+    return next((e for e in list_endpoints(account_id) if e.endpoint_name == name), None)
+
+
+def get_endpoint(principal: Principal, endpoint_id: int) -> Endpoint:
+    """The endpoint if `principal` may see it; 404 otherwise (never 403: ids are not probes)."""
+    if not principal.may_see(endpoint_id):
+        raise not_found(f"endpoint {endpoint_id}")
+    try:
+        return Endpoint.get(principal.account_id, endpoint_id, consistent_read=True)
+    except Endpoint.DoesNotExist:
+        raise not_found(f"endpoint {endpoint_id}") from None
+
+
+def create_endpoint(account_id: int, body: dict) -> Endpoint:
+    name = parse_name(body)
+    knobs = parse_knobs(body, partial=False)
+    state = v.choice(body, "endpoint_state", STATES, "active")
+    if find_by_name(account_id, name):
+        raise conflict(f"an endpoint named '{name}' already exists")
+    endpoint_id = next_id("endpoint")
+    nonce, key_row = new_endpoint_key(account_id, endpoint_id)
+    endpoint = Endpoint(
+        account_id, endpoint_id, endpoint_name=name, endpoint_state=state,
+        key_nonce=nonce, created_at=time.time(), **knobs,
+    )
+    with TransactWrite(connection=connection()) as tx:
+        tx.save(endpoint)
+        tx.save(key_row)
+    return endpoint
+
+
+def update_endpoint(principal: Principal, endpoint_id: int, body: dict) -> Endpoint:
+    knobs = parse_knobs(body, partial=True)
+    name = parse_name(body, required=False)
+    state = v.choice(body, "endpoint_state", STATES, None)
+    endpoint = get_endpoint(principal, endpoint_id)
+    if name is not None and name != endpoint.endpoint_name:
+        if find_by_name(principal.account_id, name):
+            raise conflict(f"an endpoint named '{name}' already exists")
+        knobs["endpoint_name"] = name
+    if state is not None:
+        knobs["endpoint_state"] = state
+    if knobs:
+        actions = [getattr(Endpoint, k).set(val) if val is not None else getattr(Endpoint, k).remove()
+                   for k, val in knobs.items()]
+        endpoint.update(actions=actions, condition=Endpoint.endpoint_id.exists())
+    return endpoint
+
+
+def delete_endpoint(principal: Principal, endpoint_id: int) -> None:
+    """Delete the endpoint, its key and its worker groups in one transaction.
+
+    Workers are left alone: they stop being routed to and expire when they go silent.
+    An endpoint holds at most MAX_GROUPS groups, so this fits one transaction.
+    """
+    endpoint = get_endpoint(principal, endpoint_id)
+    groups = [g for g in WorkerGroup.query(principal.account_id, consistent_read=True)
+              if int(g.endpoint_id) == endpoint_id]
+    with TransactWrite(connection=connection()) as tx:
+        tx.delete(endpoint, condition=Endpoint.endpoint_id.exists())
+        tx.delete(ApiKey(hash_secret(endpoint_api_key(endpoint))))
+        for group in groups:
+            tx.delete(group)

@@ -1,0 +1,30 @@
+"""HTTP middleware: bind the tables, log one line per request, publish metrics.
+
+Request bodies and headers are never logged: they carry keys and tokens.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from chalice import Response
+from chalice.app import Request
+
+from chalicelib.models import bind
+from chalicelib.observability import logger, metrics
+
+
+def handle_request(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    started = time.perf_counter()
+    bind()
+    response = get_response(event)
+    logger.info(
+        "request",
+        method=event.method,
+        path=event.context.get("resourcePath", event.path),
+        status=response.status_code,
+        ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+    if metrics.metric_set:
+        metrics.flush_metrics()
+    return response

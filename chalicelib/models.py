@@ -1,0 +1,242 @@
+"""Every DynamoDB table, as PynamoDB models, in one place.
+
+Table names and the endpoint come from settings; `bind()` (called at the start of
+each request and command) points the models at them and drops cached connections
+when they change.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    NumberSetAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TableError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib import settings
+
+# Sort key of the item that holds a stats series' running totals: after every bucket,
+# so one Query from t1 upwards returns the buckets and then the totals.
+TOTALS_T = 2**53
+
+
+class _Meta:
+    billing_mode = "PAY_PER_REQUEST"
+    table_name = ""
+    region = None
+    host = None
+
+
+class ApiKey(Model):
+    """A key, known only by its SHA-256: an account's console key or an endpoint group's key."""
+
+    class Meta(_Meta):
+        table_kind = "API_KEYS"
+
+    key_hash = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()  # "account" | "endpoint"
+    account_id = NumberAttribute()
+    endpoint_id = NumberAttribute(null=True)
+    name = UnicodeAttribute(null=True)  # the account's name, on account keys
+    created_at = NumberAttribute()
+
+
+class Endpoint(Model):
+    """An endpoint group (Vast `endptjob`): what clients route to, with its scaling knobs."""
+
+    class Meta(_Meta):
+        table_kind = "ENDPOINTS"
+
+    account_id = NumberAttribute(hash_key=True)
+    endpoint_id = NumberAttribute(range_key=True)
+    endpoint_name = UnicodeAttribute()
+    endpoint_state = UnicodeAttribute(default="active")
+    min_load = NumberAttribute()
+    min_cold_load = NumberAttribute()
+    target_util = NumberAttribute()
+    cold_mult = NumberAttribute()
+    cold_workers = NumberAttribute()
+    max_workers = NumberAttribute()
+    max_queue_time = NumberAttribute()
+    target_queue_time = NumberAttribute()
+    inactivity_timeout = NumberAttribute(null=True)
+    key_nonce = UnicodeAttribute()  # with the server secret, derives the endpoint's api_key
+    created_at = NumberAttribute()
+
+
+class WorkerGroup(Model):
+    """A worker group (Vast `autojob`): how and where an endpoint's workers are launched."""
+
+    class Meta(_Meta):
+        table_kind = "WORKER_GROUPS"
+
+    account_id = NumberAttribute(hash_key=True)
+    group_id = NumberAttribute(range_key=True)
+    endpoint_id = NumberAttribute()
+    min_load = NumberAttribute()
+    min_cold_load = NumberAttribute()
+    target_util = NumberAttribute()
+    cold_mult = NumberAttribute()
+    cold_workers = NumberAttribute()
+    test_workers = NumberAttribute()
+    max_workers = NumberAttribute()
+    gpu_ram = NumberAttribute()
+    search_params = UnicodeAttribute(default="")
+    template_hash = UnicodeAttribute(null=True)
+    template_id = NumberAttribute(null=True)
+    launch_args = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+
+
+class WorkersByEndpoint(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-endpoint"
+        projection = AllProjection()
+
+    endpoint_id = NumberAttribute(hash_key=True)
+    group_id = NumberAttribute(range_key=True)
+
+
+class Worker(Model):
+    """One worker process, keyed by the hash of its `mtoken` so a report costs one read.
+
+    Rates (`cur_load`, `cur_perf`, `req_rate`) are work units or requests per second.
+    `expires_at` is refreshed by every report; reads treat an expired worker as gone.
+    """
+
+    class Meta(_Meta):
+        table_kind = "WORKERS"
+
+    token_hash = UnicodeAttribute(hash_key=True)
+    worker_id = NumberAttribute()
+    instance_id = NumberAttribute(null=True)  # the provider's id, which reports may carry
+    account_id = NumberAttribute()
+    endpoint_id = NumberAttribute()
+    group_id = NumberAttribute()
+    status = UnicodeAttribute(default="starting")
+    url = UnicodeAttribute(null=True)
+    error_msg = UnicodeAttribute(null=True)
+    overloaded = BooleanAttribute(default=False)
+    cur_load = NumberAttribute(default=0)
+    cur_load_rolling_avg = NumberAttribute(default=0)
+    cur_perf = NumberAttribute(default=0)
+    max_perf = NumberAttribute(default=0)
+    measured_perf = NumberAttribute(default=0)
+    dlperf = NumberAttribute(default=0)
+    queue_load = NumberAttribute(default=0)  # work units waiting or in progress, as reported
+    routed_load = NumberAttribute(default=0)  # work units routed here since the last report
+    routed_count = NumberAttribute(default=0)  # requests ever routed here: the `reqnum`
+    reqs_working = NumberAttribute(default=0)
+    num_requests = NumberAttribute(default=0)  # cumulative, as the worker counts them
+    req_rate = NumberAttribute(default=0)
+    reliability = NumberAttribute(default=1.0)
+    disk_usage = NumberAttribute(default=0)
+    loadtime = NumberAttribute(default=0)
+    loaded_at = NumberAttribute(default=0)
+    started_at = NumberAttribute()
+    last_report_at = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+    by_endpoint = WorkersByEndpoint()
+
+    def is_live(self, now: float) -> bool:
+        return self.expires_at.timestamp() > now
+
+
+class StatBucket(Model):
+    """Sums for one stats series (`e#<endpoint>` or `g#<group>`) over one time bucket.
+
+    Metrics are derived when read (see `stats`), so buckets merge by adding.
+    The item at `t = TOTALS_T` holds the series' running totals and never expires.
+    """
+
+    class Meta(_Meta):
+        table_kind = "STATS"
+
+    series = UnicodeAttribute(hash_key=True)
+    t = NumberAttribute(range_key=True)
+    workers = NumberSetAttribute(null=True)  # ids of the workers that reported
+    work = NumberAttribute(default=0)  # work units that arrived at workers
+    capacity_s = NumberAttribute(default=0)  # sum of max_perf x seconds, loaded workers
+    reqs = NumberAttribute(default=0)  # requests workers received
+    ok = NumberAttribute(default=0)  # finished requests that succeeded
+    failed = NumberAttribute(default=0)
+    unmet_work = NumberAttribute(default=0)  # work /route/ found no worker for
+    unmet_reqs = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)
+
+
+class Counter(Model):
+    """Monotonic id sequences (accounts, endpoints, groups, workers)."""
+
+    class Meta(_Meta):
+        table_kind = "META"
+
+    name = UnicodeAttribute(hash_key=True)
+    value = NumberAttribute(default=0)
+
+
+class ServerKeys(Model):
+    """The routing RSA key pair and the secret endpoint keys are derived from; created once."""
+
+    class Meta(_Meta):
+        table_kind = "META"
+
+    name = UnicodeAttribute(hash_key=True)
+    private_pem = UnicodeAttribute()
+    key_secret = UnicodeAttribute()
+
+
+MODELS: tuple[type[Model], ...] = (ApiKey, Endpoint, WorkerGroup, Worker, StatBucket, Counter, ServerKeys)
+
+_connection: Connection | None = None
+
+
+def bind() -> None:
+    """Point every model at the tables and endpoint the current settings name."""
+    global _connection
+    host, region = settings.dynamodb_endpoint(), settings.region()
+    for model in MODELS:
+        meta = model.Meta
+        name = settings.table_name(meta.table_kind)
+        if (meta.table_name, meta.host, meta.region) != (name, host, region):
+            meta.table_name, meta.host, meta.region = name, host, region
+            model._connection = None
+    if _connection is None or (_connection.host, _connection.region) != (host, region):
+        _connection = Connection(region=region, host=host)
+
+
+def connection() -> Connection:
+    """The low-level connection transactions go through."""
+    bind()
+    assert _connection is not None
+    return _connection
+
+
+def create_tables() -> None:
+    """Create every table that does not exist yet (local runs and tests; AWS uses infra/)."""
+    bind()
+    for model in MODELS:
+        try:
+            if not model.exists():
+                model.create_table(wait=True)
+        except TableError:
+            if not model.exists():  # lost a race with a model sharing the table
+                raise
+
+
+def next_id(sequence: str) -> int:
+    """The next integer of `sequence`: one atomic counter update."""
+    counter = Counter(sequence)
+    counter.update(actions=[Counter.value.add(1)])
+    return int(counter.value)
+
+
+def epoch(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, tz=UTC)

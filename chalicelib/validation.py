@@ -1,0 +1,108 @@
+"""Parsing request bodies at the edge: every failure is a 400 that names the field."""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from chalicelib.errors import bad_request
+
+_MISSING = object()
+
+
+def json_object(raw: bytes | None, *, allow_empty: bool = False) -> dict:
+    """The request body as a JSON object."""
+    if not raw or not raw.strip():
+        if allow_empty:
+            return {}
+        raise bad_request("request body must be a JSON object")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise bad_request("request body must be a JSON object")
+    return body
+
+
+def number(
+    body: dict,
+    name: str,
+    default: Any = _MISSING,
+    *,
+    minimum: float | None = 0,
+    maximum: float | None = None,
+    integer: bool = False,
+    exclusive_minimum: bool = False,
+) -> Any:
+    """A finite number (bools and numeric strings refused), within bounds."""
+    value = body.get(name, _MISSING)
+    if value is _MISSING or value is None:
+        if default is _MISSING:
+            raise bad_request(f"'{name}' is required")
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise bad_request(f"'{name}' must be a finite number")
+    if integer:
+        if value != int(value):
+            raise bad_request(f"'{name}' must be an integer")
+        value = int(value)
+    if minimum is not None and (value < minimum or (exclusive_minimum and value == minimum)):
+        relation = "greater than" if exclusive_minimum else "at least"
+        raise bad_request(f"'{name}' must be {relation} {minimum:g}")
+    if maximum is not None and value > maximum:
+        raise bad_request(f"'{name}' must be at most {maximum:g}")
+    return value
+
+
+def integer(body: dict, name: str, default: Any = _MISSING, **bounds: Any) -> Any:
+    return number(body, name, default, integer=True, **bounds)
+
+
+def string(body: dict, name: str, default: Any = _MISSING, *, max_len: int = 256, min_len: int = 0) -> Any:
+    value = body.get(name, _MISSING)
+    if value is _MISSING or value is None:
+        if default is _MISSING:
+            raise bad_request(f"'{name}' is required")
+        return default
+    if not isinstance(value, str):
+        raise bad_request(f"'{name}' must be a string")
+    if not min_len <= len(value) <= max_len:
+        raise bad_request(f"'{name}' must be {min_len} to {max_len} characters long")
+    return value
+
+
+def boolean(body: dict, name: str, default: Any = _MISSING) -> Any:
+    value = body.get(name, _MISSING)
+    if value is _MISSING or value is None:
+        if default is _MISSING:
+            raise bad_request(f"'{name}' is required")
+        return default
+    if not isinstance(value, bool):
+        raise bad_request(f"'{name}' must be true or false")
+    return value
+
+
+def choice(body: dict, name: str, options: tuple[str, ...], default: Any = _MISSING) -> Any:
+    value = string(body, name, default)
+    if value is not default and value not in options:
+        raise bad_request(f"'{name}' must be one of: {', '.join(options)}")
+    return value
+
+
+def object_list(body: dict, name: str, *, max_items: int = 1000) -> list[dict]:
+    value = body.get(name, _MISSING)
+    if value is _MISSING or value is None:
+        raise bad_request(f"'{name}' is required")
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise bad_request(f"'{name}' must be a list of objects")
+    if len(value) > max_items:
+        raise bad_request(f"'{name}' may hold at most {max_items} items")
+    return value
+
+
+def path_id(raw: str, name: str = "id") -> int:
+    """An integer id from a URL path segment."""
+    if not raw.isdigit() or len(raw) > 15:
+        raise bad_request(f"'{name}' in the path must be a positive integer")
+    return int(raw)

@@ -1,0 +1,204 @@
+"""The Vast.ai autoscaler API: console routes (`/api/v0/...`) and the runtime routes
+workers and clients call (`/worker_status/`, `/route/`, stats). Parsing happens here;
+the work is done by the domain modules.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from chalice import Blueprint, Response
+
+from chalicelib import endpoints, routing, server_keys, stats, worker_groups, worker_status
+from chalicelib import validation as v
+from chalicelib.api import CONTENT_TYPES, account, body, json_errors
+from chalicelib.credentials import Principal, authenticate
+from chalicelib.errors import not_found
+from chalicelib.models import Endpoint, Worker
+
+vast_api = Blueprint(__name__)
+
+
+def _route(path: str, methods: list[str], *aliases: str) -> Callable:
+    """Register a view under `path` and its aliases (Vast renamed autojobs to workergroups)."""
+    def register(view: Callable) -> Callable:
+        for i, p in enumerate((path, *aliases)):
+            name = f"{view.__name__}_{i}"
+            vast_api.route(p, methods=methods, content_types=CONTENT_TYPES, name=name)(json_errors(view))
+        return view
+    return register
+
+
+def _request() -> dict:
+    return body(vast_api.current_request)
+
+
+# --- endpoint groups ---------------------------------------------------------------
+
+@_route("/api/v0/endptjobs", ["GET", "POST"])
+def endptjobs() -> dict:
+    principal = account(vast_api.current_request)
+    if vast_api.current_request.method == "GET":
+        return {"success": True, "results": [endpoints.row(e) for e in endpoints.list_endpoints(principal.account_id)]}
+    endpoint = endpoints.create_endpoint(principal.account_id, _request())
+    return {"success": True, "result": int(endpoint.endpoint_id)}
+
+
+@_route("/api/v0/endptjobs/{endpoint_id}", ["GET", "PUT", "DELETE"])
+def endptjob(endpoint_id: str) -> dict:
+    principal = account(vast_api.current_request)
+    ident = v.path_id(endpoint_id, "endpoint_id")
+    method = vast_api.current_request.method
+    if method == "GET":
+        return {"success": True, "result": endpoints.row(endpoints.get_endpoint(principal, ident))}
+    if method == "PUT":
+        return {"success": True, "result": endpoints.row(endpoints.update_endpoint(principal, ident, _request()))}
+    endpoints.delete_endpoint(principal, ident)
+    return {"success": True}
+
+
+# --- worker groups -----------------------------------------------------------------
+
+@_route("/api/v0/autojobs", ["GET", "POST"], "/api/v0/workergroups")
+def autojobs() -> dict:
+    principal = account(vast_api.current_request)
+    if vast_api.current_request.method == "GET":
+        return {"success": True, "results": worker_groups.list_rows(principal.account_id)}
+    group = worker_groups.create_group(principal, _request())
+    return {"success": True, "result": int(group.group_id), "id": int(group.group_id)}
+
+
+@_route("/api/v0/autojobs/{group_id}", ["GET", "PUT", "DELETE"], "/api/v0/workergroups/{group_id}")
+def autojob(group_id: str) -> dict:
+    principal = account(vast_api.current_request)
+    ident = v.path_id(group_id, "group_id")
+    method = vast_api.current_request.method
+    if method == "DELETE":
+        worker_groups.delete_group(principal, ident)
+        return {"success": True}
+    group = (worker_groups.update_group(principal, ident, _request()) if method == "PUT"
+             else worker_groups.get_group(principal, ident))
+    name = endpoints.get_endpoint(principal, int(group.endpoint_id)).endpoint_name
+    return {"success": True, "result": worker_groups.row(group, {int(group.endpoint_id): name})}
+
+
+@_route("/api/v0/autojobs/{group_id}/workers", ["POST"], "/api/v0/workergroups/{group_id}/workers")
+def register_worker(group_id: str) -> dict:
+    """Bring your own worker: register a machine the scaler did not launch."""
+    principal = account(vast_api.current_request)
+    group = worker_groups.get_group(principal, v.path_id(group_id, "group_id"))
+    request = body(vast_api.current_request, allow_empty=True)
+    instance_id = v.integer(request, "instance_id", None)
+    worker, token = worker_groups.register_worker(group, instance_id)
+    return {"success": True, "id": int(worker.worker_id), "mtoken": token}
+
+
+# --- worker reports ----------------------------------------------------------------
+
+@_route("/worker_status", ["POST"])
+def worker_status_report() -> dict:
+    worker_status.record_report(_request())
+    return {"success": True}
+
+
+@_route("/delete_requests", ["POST"])
+def delete_requests() -> dict:
+    return {"success": True, "deleted": worker_status.record_finished(_request())}
+
+
+# --- routing -----------------------------------------------------------------------
+
+@_route("/route", ["POST"])
+def route() -> dict:
+    return routing.route(_request())
+
+
+@_route("/pubkey", ["GET"])
+def pubkey() -> Response:
+    return Response(server_keys.current().public_pem, headers={"Content-Type": "text/plain"})
+
+
+# --- stats and worker lists --------------------------------------------------------
+
+def _endpoint_target(request: dict) -> tuple[Principal, Endpoint]:
+    principal = authenticate(v.string(request, "api_key", min_len=1, max_len=512), allow_endpoint_keys=True)
+    if request.get("id") is not None:
+        return principal, endpoints.get_endpoint(principal, v.integer(request, "id"))
+    name = v.string(request, "endpoint", min_len=1, max_len=128)
+    if principal.endpoint_id is not None:
+        endpoint = endpoints.get_endpoint(principal, principal.endpoint_id)
+        if endpoint.endpoint_name == name:
+            return principal, endpoint
+    elif (found := endpoints.find_by_name(principal.account_id, name)) is not None:
+        return principal, found
+    raise not_found(f"endpoint '{name}'")
+
+
+def _target(request: dict, kind: str) -> tuple[Endpoint, str, int, int | None]:
+    """(endpoint, stats series, reply id, group id or None) for an endpoint or autogroup call."""
+    if kind == "endpoint":
+        _, endpoint = _endpoint_target(request)
+        return endpoint, stats.series("e", int(endpoint.endpoint_id)), int(endpoint.endpoint_id), None
+    principal = authenticate(v.string(request, "api_key", min_len=1, max_len=512), allow_endpoint_keys=True)
+    group = worker_groups.get_group(principal, v.integer(request, "id"))
+    endpoint = endpoints.get_endpoint(principal, int(group.endpoint_id))
+    return endpoint, stats.series("g", int(group.group_id)), int(group.group_id), int(group.group_id)
+
+
+def _stats(kind: str) -> dict:
+    request = _request()
+    if "metric_name" in request:
+        name, t1, t2 = stats.parse_range(request)
+    endpoint, key, ident, group_id = _target(request, kind)
+    reply = {"endpoint": endpoint.endpoint_name, "id": ident}
+    if "metric_name" in request:
+        values = stats.timeseries(key, name, t1, t2)
+        return {**reply, name: values, "range_len": len(values)}
+    workers = routing.endpoint_workers(int(endpoint.endpoint_id), group_id)
+    return {**reply, **stats.current(key, workers)}
+
+
+def _workers(kind: str) -> list[dict]:
+    endpoint, _, _, group_id = _target(_request(), kind)
+    now = time.time()
+    return [_worker_row(w) for w in routing.endpoint_workers(int(endpoint.endpoint_id), group_id) if w.is_live(now)]
+
+
+def _worker_row(worker: Worker) -> dict:
+    return {
+        "id": int(worker.worker_id),
+        "status": worker.status,
+        "cur_load": worker.cur_load,
+        "cur_load_rolling_avg": worker.cur_load_rolling_avg,
+        "cur_perf": worker.cur_perf,
+        "perf": worker.max_perf,
+        "measured_perf": worker.measured_perf,
+        "dlperf": worker.dlperf,
+        "reliability": worker.reliability,
+        "reqs_working": int(worker.reqs_working or 0),
+        "disk_usage": worker.disk_usage,
+        "loaded_at": worker.loaded_at,
+        "started_at": worker.started_at,
+        "group_id": int(worker.group_id),
+        "url": worker.url,
+    }
+
+
+@_route("/get_endpoint_stats", ["POST"])
+def get_endpoint_stats() -> dict:
+    return _stats("endpoint")
+
+
+@_route("/get_autogroup_stats", ["POST"])
+def get_autogroup_stats() -> dict:
+    return _stats("autogroup")
+
+
+@_route("/get_endpoint_workers", ["POST"])
+def get_endpoint_workers() -> list[dict]:
+    return _workers("endpoint")
+
+
+@_route("/get_autogroup_workers", ["POST"])
+def get_autogroup_workers() -> list[dict]:
+    return _workers("autogroup")

@@ -1,0 +1,131 @@
+"""Worker groups (Vast `autojobs` / `workergroups`) and the workers registered into them."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from chalicelib import settings
+from chalicelib import validation as v
+from chalicelib.credentials import Principal, hash_secret, new_token
+from chalicelib.endpoints import KNOBS as ENDPOINT_KNOBS
+from chalicelib.endpoints import MAX_GROUPS, find_by_name, get_endpoint, list_endpoints
+from chalicelib.errors import bad_request, conflict, not_found
+from chalicelib.models import Endpoint, Worker, WorkerGroup, epoch, next_id
+
+KNOBS: dict[str, tuple[Any, dict]] = {
+    **{k: ENDPOINT_KNOBS[k]
+       for k in ("min_load", "min_cold_load", "target_util", "cold_mult", "cold_workers", "max_workers")},
+    "test_workers": (3, {"integer": True}),
+    "gpu_ram": (8.0, {}),
+}
+TEXT_FIELDS = ("template_hash", "launch_args")
+
+
+def _parse(body: dict, *, partial: bool) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name, (default, bounds) in KNOBS.items():
+        if not partial or name in body:
+            fields[name] = v.number(body, name, default, **bounds)
+    if not partial or "search_params" in body:
+        params = body.get("search_params", "")
+        if isinstance(params, dict):
+            params = json.dumps(params, sort_keys=True)
+        fields["search_params"] = v.string({"search_params": params}, "search_params", "", max_len=4096)
+    for name in TEXT_FIELDS:
+        if name in body:
+            fields[name] = v.string(body, name, None, max_len=4096)
+    if "template_id" in body:
+        fields["template_id"] = v.integer(body, "template_id", None)
+    return fields
+
+
+def _endpoint_of(principal: Principal, body: dict) -> Endpoint:
+    if body.get("endpoint_id") is not None:
+        return get_endpoint(principal, v.integer(body, "endpoint_id"))
+    if body.get("endpoint_name") is not None:
+        name = v.string(body, "endpoint_name")
+        endpoint = find_by_name(principal.account_id, name)
+        if endpoint is None:
+            raise not_found(f"endpoint '{name}'")
+        return endpoint
+    raise bad_request("'endpoint_name' or 'endpoint_id' is required")
+
+
+def row(group: WorkerGroup, endpoint_names: dict[int, str]) -> dict:
+    return {
+        "id": int(group.group_id),
+        "endpoint_id": int(group.endpoint_id),
+        "endpoint_name": endpoint_names.get(int(group.endpoint_id)),
+        "user_id": int(group.account_id),
+        "created_at": float(group.created_at),
+        "search_params": group.search_params,
+        "template_hash": group.template_hash,
+        "template_id": group.template_id,
+        "launch_args": group.launch_args,
+        **{name: getattr(group, name) for name in KNOBS},
+    }
+
+
+def list_rows(account_id: int) -> list[dict]:
+    names = {int(e.endpoint_id): e.endpoint_name for e in list_endpoints(account_id)}
+    return [row(g, names) for g in WorkerGroup.query(account_id, consistent_read=True)]
+
+
+def get_group(principal: Principal, group_id: int) -> WorkerGroup:
+    try:
+        group = WorkerGroup.get(principal.account_id, group_id, consistent_read=True)
+    except WorkerGroup.DoesNotExist:
+        raise not_found(f"worker group {group_id}") from None
+    if not principal.may_see(int(group.endpoint_id)):
+        raise not_found(f"worker group {group_id}")
+    return group
+
+
+def create_group(principal: Principal, body: dict) -> WorkerGroup:
+    fields = _parse(body, partial=False)
+    endpoint = _endpoint_of(principal, body)
+    siblings = [g for g in WorkerGroup.query(principal.account_id, consistent_read=True)
+                if int(g.endpoint_id) == int(endpoint.endpoint_id)]
+    if len(siblings) >= MAX_GROUPS:
+        raise conflict(f"an endpoint may have at most {MAX_GROUPS} worker groups")
+    group = WorkerGroup(principal.account_id, next_id("group"), endpoint_id=int(endpoint.endpoint_id),
+                        created_at=time.time(), **fields)
+    group.save()
+    return group
+
+
+def update_group(principal: Principal, group_id: int, body: dict) -> WorkerGroup:
+    fields = _parse(body, partial=True)
+    group = get_group(principal, group_id)
+    if body.get("endpoint_id") is not None or body.get("endpoint_name") is not None:
+        fields["endpoint_id"] = int(_endpoint_of(principal, body).endpoint_id)
+    if fields:
+        actions = [getattr(WorkerGroup, k).set(val) if val is not None else getattr(WorkerGroup, k).remove()
+                   for k, val in fields.items()]
+        group.update(actions=actions, condition=WorkerGroup.group_id.exists())
+    return group
+
+
+def delete_group(principal: Principal, group_id: int) -> None:
+    """Forget the group; its instances are not destroyed by this (as on Vast)."""
+    get_group(principal, group_id).delete()
+
+
+def register_worker(group: WorkerGroup, instance_id: int | None = None, now: float | None = None) -> tuple[Worker, str]:
+    """Create a worker record in `group`; returns it and its `mtoken` (shown only now)."""
+    now = time.time() if now is None else now
+    token = new_token("wt")
+    worker = Worker(
+        hash_secret(token),
+        worker_id=next_id("worker"),
+        instance_id=instance_id,
+        account_id=int(group.account_id),
+        endpoint_id=int(group.endpoint_id),
+        group_id=int(group.group_id),
+        status="starting",
+        started_at=now,
+        expires_at=epoch(now + settings.registration_timeout_s()),
+    )
+    worker.save()
+    return worker, token

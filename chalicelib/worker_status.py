@@ -1,0 +1,225 @@
+"""Worker reports: `/worker_status/` in all three payload generations, and `/delete_requests/`.
+
+A report costs two DynamoDB requests: one GetItem (the worker, by the hash of its
+mtoken) and one transaction (the worker's new state, the stats buckets of its endpoint
+and group). `next_state` is the pure arithmetic between the two.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import settings, stats
+from chalicelib import validation as v
+from chalicelib.credentials import hash_secret
+from chalicelib.errors import ApiError, bad_request, unauthorized
+from chalicelib.models import Worker, connection, epoch
+from chalicelib.observability import metrics
+
+DEFAULT_INTERVAL_S = 10.0  # assumed span of a first report; workers report every 10 s
+MAX_SPAN_S = 60.0  # a longer silence is not credited as capacity in one bucket
+ROLLING_WINDOW_S = 60.0
+RELIABILITY_WEIGHT = 0.1  # how much one finished request moves a worker's reliability
+_NOT_AUTHORISED = "unknown worker id or wrong mtoken"
+
+
+@dataclass(frozen=True)
+class Report:
+    """One status report, whatever its generation, in common terms.
+
+    Amounts are work units since the previous report; rates are work units per second.
+    A generation gives one or the other, never both.
+    """
+
+    worker_id: int
+    mtoken: str
+    loading: bool = False
+    loadtime: float | None = None
+    max_perf: float | None = None
+    arrived_amount: float | None = None
+    arrived_rate: float | None = None
+    served_amount: float | None = None
+    served_rate: float | None = None
+    queue_load: float | None = None
+    reqs_working: int | None = None
+    num_requests: int | None = None
+    error_msg: str | None = None
+    overloaded: bool | None = None
+    url: str | None = None
+    disk_usage: float | None = None
+
+
+_GEN3_MARKERS = ("version", "new_load", "rej_load", "working_request_idxs", "cur_capacity")
+
+
+def parse_report(body: dict) -> Report:
+    """Validate and normalise a `/worker_status/` body (seed 001, 2024 pyworker, current SDK)."""
+    worker_id = v.integer(body, "id")
+    mtoken = v.string(body, "mtoken", min_len=1, max_len=512)
+    num = {name: v.number(body, name, None) for name in (
+        "loadtime", "max_perf", "cur_load", "new_load", "rej_load", "cur_perf",
+        "disk_usage", "additional_disk_usage",
+    )}
+    counts = {name: v.integer(body, name, None) for name in ("num_requests_working", "num_requests_recieved")}
+    url = v.string(body, "url", None, max_len=2048) or None
+    error = _error_text(body)
+    common = dict(worker_id=worker_id, mtoken=mtoken, url=url, error_msg=error,
+                  disk_usage=num["disk_usage"], num_requests=counts["num_requests_recieved"],
+                  reqs_working=counts["num_requests_working"])
+    message = v.string(body, "message", None)
+    if message is not None:  # 2024 pyworker
+        if message not in ("loading update", "data update"):
+            raise bad_request("'message' must be 'loading update' or 'data update'")
+        if message == "loading update":
+            return Report(**common, loading=True)
+        return Report(**common, loadtime=num["loadtime"], max_perf=num["max_perf"],
+                      served_rate=num["cur_perf"], arrived_rate=num["cur_perf"],
+                      overloaded=v.boolean(body, "overloaded", None))
+    if any(marker in body for marker in _GEN3_MARKERS):  # current SDK's WorkerStatusData
+        arrived = None
+        if num["new_load"] is not None or num["rej_load"] is not None:
+            arrived = (num["new_load"] or 0.0) + (num["rej_load"] or 0.0)
+        return Report(**common, loading=not (num["loadtime"] or error), loadtime=num["loadtime"],
+                      max_perf=num["max_perf"], arrived_amount=arrived, served_amount=num["cur_perf"],
+                      queue_load=num["cur_load"])
+    # seed 001's notify module: loaded / update / error
+    return Report(**common, loadtime=num["loadtime"], max_perf=num["max_perf"], arrived_rate=num["cur_load"])
+
+
+def _error_text(body: dict) -> str | None:
+    for name in ("error_msg", "error"):
+        value = body.get(name)
+        if value in (None, "", False):
+            continue
+        if not isinstance(value, (str, bool)):
+            raise bad_request(f"'{name}' must be a string")
+        return (value if isinstance(value, str) else "worker reported an error")[:1024]
+    return None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What a report changes: the worker's new attributes and what its buckets gain."""
+
+    changes: dict
+    work: float
+    capacity_s: float
+    reqs: float
+
+
+def next_state(worker: Worker, report: Report, now: float) -> Transition:
+    """The worker after `report` at `now`. Pure: no I/O, no clock."""
+    last = float(worker.last_report_at or 0)
+    span = min(max(now - last, 0.5), MAX_SPAN_S) if last else DEFAULT_INTERVAL_S
+
+    def rate(amount: float | None, per_second: float | None) -> float | None:
+        return amount / span if amount is not None else per_second
+
+    load = rate(report.arrived_amount, report.arrived_rate)
+    served = rate(report.served_amount, report.served_rate)
+    max_perf = report.max_perf if report.max_perf else float(worker.max_perf or 0)
+    was_loaded = float(worker.loaded_at or 0) > 0
+    loaded = not report.loading and (was_loaded or bool(report.loadtime) or bool(report.max_perf))
+    queue = report.queue_load if report.queue_load is not None else 0.0
+    working = report.reqs_working if report.reqs_working is not None else int(worker.reqs_working or 0)
+    if report.error_msg:
+        status = "error"
+    elif not loaded:
+        status = "loading"
+    else:
+        status = "running" if (load or working or queue) else "idle"
+    old_total = int(worker.num_requests or 0)
+    new_reqs = 0
+    if report.num_requests is not None:
+        new_reqs = report.num_requests - old_total if report.num_requests >= old_total else report.num_requests
+    load = load or 0.0
+    smoothing = 1 - math.exp(-span / ROLLING_WINDOW_S)
+    avg = float(worker.cur_load_rolling_avg or 0)
+    changes = {
+        "status": status,
+        "error_msg": report.error_msg,
+        "cur_load": load,
+        "cur_load_rolling_avg": avg + smoothing * (load - avg),
+        "max_perf": max_perf,
+        "queue_load": queue,
+        "routed_load": 0,  # the worker's own numbers now include what was routed to it
+        "reqs_working": working,
+        "req_rate": new_reqs / span,
+        "last_report_at": now,
+        "expires_at": epoch(now + settings.worker_timeout_s()),
+    }
+    if served is not None:
+        changes["cur_perf"] = served
+        changes["measured_perf"] = max(float(worker.measured_perf or 0), served)
+    if report.num_requests is not None:
+        changes["num_requests"] = report.num_requests
+    if loaded and not was_loaded:
+        changes["loaded_at"] = now
+    for name in ("loadtime", "url", "disk_usage", "overloaded"):
+        value = getattr(report, name)
+        if value is not None and value != "":
+            changes[name] = value
+    capacity_s = max_perf * min(span, MAX_SPAN_S) if status in ("running", "idle") else 0.0
+    return Transition(changes, work=load * span, capacity_s=capacity_s, reqs=float(new_reqs))
+
+
+def authenticate_worker(worker_id: int, mtoken: str, now: float) -> Worker:
+    """The worker `mtoken` belongs to, if `worker_id` is its id (ours or the provider's) and it is live."""
+    try:
+        worker = Worker.get(hash_secret(mtoken), consistent_read=True)
+    except Worker.DoesNotExist:
+        raise unauthorized(_NOT_AUTHORISED) from None
+    if worker_id not in (int(worker.worker_id), int(worker.instance_id or -1)) or not worker.is_live(now):
+        raise unauthorized(_NOT_AUTHORISED)
+    return worker
+
+
+def _series(worker: Worker) -> list[str]:
+    return [stats.series("e", int(worker.endpoint_id)), stats.series("g", int(worker.group_id))]
+
+
+def _commit(worker: Worker, actions: list, now: float, **sums: float) -> None:
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.update(worker, actions=actions, condition=Worker.token_hash.exists())
+            stats.add_to_buckets(tx, _series(worker), now, worker_id=int(worker.worker_id), **sums)
+    except TransactWriteError as error:
+        if "ConditionalCheckFailed" in str(error.cause_response_code or "") + str(error):
+            raise unauthorized(_NOT_AUTHORISED) from None
+        raise ApiError(409, "conflict", "a concurrent update to this worker won; send the report again") from None
+
+
+def record_report(body: dict, now: float | None = None) -> None:
+    now = time.time() if now is None else now
+    report = parse_report(body)
+    worker = authenticate_worker(report.worker_id, report.mtoken, now)
+    step = next_state(worker, report, now)
+    actions = [getattr(Worker, k).set(val) if val is not None else getattr(Worker, k).remove()
+               for k, val in step.changes.items()]
+    _commit(worker, actions, now, work=step.work, capacity_s=step.capacity_s, reqs=step.reqs)
+    metrics.add_metric(name="WorkerReports", unit="Count", value=1)
+    if step.changes["status"] == "error":
+        metrics.add_metric(name="WorkerErrors", unit="Count", value=1)
+
+
+def record_finished(body: dict, now: float | None = None) -> int:
+    """`/delete_requests/`: finished requests move the worker's reliability and the success rate."""
+    now = time.time() if now is None else now
+    worker_id = v.integer(body, "worker_id")
+    mtoken = v.string(body, "mtoken", min_len=1, max_len=512)
+    requests = v.object_list(body, "requests")
+    outcomes = [v.boolean(r, "success", False) for r in requests]
+    for r in requests:
+        v.integer(r, "request_idx", None)
+    worker = authenticate_worker(worker_id, mtoken, now)
+    reliability = float(worker.reliability if worker.reliability is not None else 1.0)
+    for ok in outcomes:
+        reliability += RELIABILITY_WEIGHT * (float(ok) - reliability)
+    ok = sum(outcomes)
+    if requests:
+        _commit(worker, [Worker.reliability.set(reliability)], now, ok=ok, failed=len(outcomes) - ok)
+    return len(requests)

@@ -1,0 +1,125 @@
+"""Shared fixtures: an in-process DynamoDB (moto), the tables, the app, an account."""
+from __future__ import annotations
+
+import collections
+import json
+import os
+import time
+from pathlib import Path
+
+import botocore.handlers
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_LOCAL_STAGE = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["local"]
+
+# Fake credentials before anything creates a boto session: nothing here reaches AWS.
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+    "POWERTOOLS_METRICS_NAMESPACE": "GpuControlPlaneTests",
+})
+os.environ.pop("DYNAMODB_ENDPOINT", None)
+os.environ.update(_LOCAL_STAGE["environment_variables"])
+
+# Every DynamoDB API call is counted, whichever client makes it (botocore event hook,
+# installed before any session exists so every client inherits it).
+DYNAMODB_CALLS: collections.Counter = collections.Counter()
+
+
+def _count_call(model, **_):
+    DYNAMODB_CALLS[model.name] += 1
+
+
+botocore.handlers.BUILTIN_HANDLERS.append(("before-call.dynamodb", _count_call))
+
+from chalice.test import Client  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from app import app  # noqa: E402
+from chalicelib import models, server_keys  # noqa: E402
+from chalicelib.accounts import create_account  # noqa: E402
+
+
+@pytest.fixture
+def aws():
+    """A fresh in-process DynamoDB with every table created."""
+    with mock_aws():
+        for model in models.MODELS:
+            model._connection = None
+        models._connection = None
+        server_keys._cache.clear()
+        models.create_tables()
+        yield
+
+
+@pytest.fixture
+def client(aws):
+    with Client(app, stage_name="local") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def dynamodb_calls():
+    """The DynamoDB calls made since the fixture (or its last `.clear()`), by operation."""
+    DYNAMODB_CALLS.clear()
+    return DYNAMODB_CALLS
+
+
+class Api:
+    """A small client for specs: JSON in and out, with the account key by default."""
+
+    def __init__(self, client, key: str):
+        self.client, self.key = client, key
+
+    def call(self, method: str, path: str, body=None, key: str | None = "default", raw: bytes | None = None):
+        headers = {"Content-Type": "application/json"}
+        key = self.key if key == "default" else key
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        response = getattr(self.client.http, method.lower())(path, headers=headers, body=payload)
+        return response.status_code, (response.json_body if response.body else None)
+
+    def ok(self, method: str, path: str, body=None, **kwargs):
+        status, reply = self.call(method, path, body, **kwargs)
+        assert status == 200, (status, reply)
+        return reply
+
+    def endpoint(self, name: str = "demo", **knobs) -> dict:
+        ident = self.ok("POST", "/api/v0/endptjobs/", {"endpoint_name": name, **knobs})["result"]
+        return self.ok("GET", f"/api/v0/endptjobs/{ident}/")["result"]
+
+    def group(self, endpoint: dict, **knobs) -> dict:
+        ident = self.ok("POST", "/api/v0/autojobs/", {"endpoint_id": endpoint["id"], **knobs})["id"]
+        return self.ok("GET", f"/api/v0/autojobs/{ident}/")["result"]
+
+    def worker(self, group: dict, **body) -> dict:
+        return self.ok("POST", f"/api/v0/autojobs/{group['id']}/workers/", body)
+
+    def report(self, worker: dict, **fields):
+        body = {"id": worker["id"], "mtoken": worker["mtoken"], **fields}
+        return self.call("POST", "/worker_status/", body, key=None)
+
+    def ready_worker(self, group: dict, url: str = "http://10.0.0.1:5000", max_perf: float = 10.0) -> dict:
+        worker = self.worker(group)
+        status, _ = self.report(worker, loadtime=3.0, max_perf=max_perf, url=url)
+        assert status == 200
+        return worker
+
+
+@pytest.fixture
+def api(client):
+    _, key = create_account("tester")
+    return Api(client, key)
+
+
+@pytest.fixture
+def other_api(client):
+    _, key = create_account("someone else")
+    return Api(client, key)
+
+
+@pytest.fixture
+def now():
+    return time.time()
