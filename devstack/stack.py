@@ -1,0 +1,130 @@
+"""Start and stop the local stack's processes: moto server (DynamoDB) and `chalice local`."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stage_environment(stage: str = "local") -> dict[str, str]:
+    """The environment Chalice gives the app for `stage` (global variables, then the stage's)."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+
+
+def wait_for(url: str, timeout_s: float, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode} before {url} answered")
+        try:
+            with urlopen(url, timeout=2):
+                return
+        except (URLError, OSError):
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout_s:.0f} s")
+
+
+@dataclass
+class Stack:
+    """The running stack: where it is, the local account's key, the processes it owns."""
+
+    port: int = 8000
+    dynamodb_endpoint: str | None = None
+    api_key: str | None = None
+    quiet: bool = False
+    admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of the API process and of anything that talks to its tables."""
+        from chalicelib.credentials import hash_secret
+
+        return {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+            "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+            "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+            **stage_environment("local"),
+            "DYNAMODB_ENDPOINT": self.dynamodb_endpoint or "",
+            "ADMIN_TOKEN_HASH": hash_secret(self.admin_token),
+        }
+
+    def _spawn(self, *args: str, quiet: bool = False) -> subprocess.Popen:
+        output = subprocess.DEVNULL if self.quiet or quiet else None
+        process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=output, stderr=output,
+                                   start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    def start(self) -> Stack:
+        try:
+            if not self.dynamodb_endpoint:
+                port = free_port()
+                self.dynamodb_endpoint = f"http://127.0.0.1:{port}"
+                moto = self._spawn(str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port), quiet=True)
+                wait_for(f"{self.dynamodb_endpoint}/moto-api/", 30, moto)
+            self._provision()
+            api = self._spawn(str(BIN / "chalice"), "local", "--stage", "local", "--host", "127.0.0.1",
+                              "--port", str(self.port), "--no-autoreload")
+            wait_for(f"{self.url}/pubkey/", 60, api)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _provision(self) -> None:
+        """Create the tables and the local account (with `api_key` if one was given)."""
+        saved = dict(os.environ)
+        os.environ.update(self.env)
+        try:
+            from chalicelib import models
+            from chalicelib.accounts import create_account
+
+            models.create_tables()
+            _, self.api_key = create_account("local", self.api_key)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def stop(self) -> None:
+        """Stop every process this stack started, and their children."""
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in reversed(self.processes):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
