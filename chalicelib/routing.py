@@ -17,7 +17,7 @@ from chalicelib import validation as v
 from chalicelib.credentials import authenticate
 from chalicelib.endpoints import get_endpoint
 from chalicelib.errors import not_found
-from chalicelib.models import Endpoint, Worker, connection
+from chalicelib.models import Endpoint, Worker, WorkersByEndpoint, connection
 from chalicelib.observability import metrics
 
 READY = ("running", "idle")
@@ -62,7 +62,7 @@ def choose_worker(workers: list[Worker], cost: float, max_queue_time: float, now
 
 def endpoint_workers(endpoint_id: int, group_id: int | None = None) -> list[Worker]:
     """All worker records of an endpoint (or one of its groups), live or not: one paged Query."""
-    condition = Worker.by_endpoint.group_id == group_id if group_id is not None else None
+    condition = WorkersByEndpoint.group_id == group_id if group_id is not None else None
     return list(Worker.by_endpoint.query(endpoint_id, condition))
 
 

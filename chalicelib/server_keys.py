@@ -53,15 +53,20 @@ def current() -> Keys:
     return _cache[table]
 
 
+def generate() -> ServerKeys:
+    """A new item: a 2048-bit RSA key and a 256-bit secret."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return ServerKeys(_ITEM, private_pem=pem, key_secret=base64.b64encode(secrets.token_bytes(32)).decode())
+
+
 def _load_or_create() -> Keys:
     try:
         item = ServerKeys.get(_ITEM, consistent_read=True)
     except ServerKeys.DoesNotExist:
-        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = private.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ).decode()
-        item = ServerKeys(_ITEM, private_pem=pem, key_secret=base64.b64encode(secrets.token_bytes(32)).decode())
+        item = generate()
         try:
             item.save(condition=ServerKeys.name.does_not_exist())
         except PutError:  # another process created them first: use theirs

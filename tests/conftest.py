@@ -41,15 +41,23 @@ from chalicelib import models, server_keys  # noqa: E402
 from chalicelib.accounts import create_account  # noqa: E402
 
 
+@pytest.fixture(scope="session")
+def server_keys_item():
+    """One RSA key pair for the whole run: generating one per test would dominate its time."""
+    return server_keys.generate()
+
+
 @pytest.fixture
-def aws():
-    """A fresh in-process DynamoDB with every table created."""
+def aws(server_keys_item):
+    """A fresh in-process DynamoDB with every table created.
+
+    Connections are kept across tests (moto intercepts every client made after it was
+    imported); making new ones would reload botocore's service models each time.
+    """
     with mock_aws():
-        for model in models.MODELS:
-            model._connection = None
-        models._connection = None
         server_keys._cache.clear()
         models.create_tables()
+        server_keys_item.save()
         yield
 
 

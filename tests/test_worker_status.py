@@ -1,0 +1,167 @@
+"""`/worker_status/` and `/delete_requests/`: every payload generation, at two DynamoDB requests."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from chalicelib.models import Worker
+from chalicelib.worker_status import Report, next_state, parse_report
+
+
+@pytest.fixture
+def group(api):
+    return api.group(api.endpoint("demo"))
+
+
+def listed(api, group) -> dict:
+    rows = api.ok("POST", "/get_autogroup_workers/", {"id": group["id"], "api_key": api.key}, key=None)
+    return {row["id"]: row for row in rows}
+
+
+def test_seed_001_loaded_then_update_then_error(api, group):
+    worker = api.worker(group)
+    assert listed(api, group)[worker["id"]]["status"] == "starting"
+
+    assert api.report(worker, loadtime=12.5, max_perf=0.5)[0] == 200
+    row = listed(api, group)[worker["id"]]
+    assert (row["status"], row["perf"]) == ("idle", 0.5)
+    assert row["loaded_at"] > 0
+
+    assert api.report(worker, cur_load=0.4, num_requests_recieved=7)[0] == 200
+    row = listed(api, group)[worker["id"]]
+    assert (row["status"], row["cur_load"]) == ("running", 0.4)
+
+    assert api.report(worker, error_msg="CUDA out of memory")[0] == 200
+    assert listed(api, group)[worker["id"]]["status"] == "error"
+
+
+def test_2024_pyworker_loading_then_data_updates(api, group):
+    worker = api.worker(group)
+    api.report(worker, message="loading update", disk_usage=3.0, additional_disk_usage=1.0)
+    assert listed(api, group)[worker["id"]]["status"] == "loading"
+
+    status, _ = api.report(worker, message="data update", num_requests_working=2, overloaded=False,
+                           num_requests_recieved=5, cur_perf=8.0, error="", loadtime=30.0, max_perf=10.0,
+                           url="http://1.2.3.4:5000")
+    assert status == 200
+    row = listed(api, group)[worker["id"]]
+    assert (row["status"], row["perf"], row["reqs_working"], row["url"]) == ("running", 10.0, 2, "http://1.2.3.4:5000")
+
+
+def current_sdk_report(worker: dict, **fields) -> dict:
+    report = dict(id=worker["id"], mtoken=worker["mtoken"], version="1.9.1", loadtime=0.0, cur_load=0.0,
+                  rej_load=0.0, new_load=0.0, error_msg="", max_perf=0.0, cur_perf=0.0, cur_capacity=0,
+                  max_capacity=0, num_requests_working=0, num_requests_recieved=0, additional_disk_usage=0.0,
+                  disk_usage=1.5, working_request_idxs=[], url="http://127.0.0.1:4000")
+    return {**report, **fields}
+
+
+def test_current_sdk_worker_status_data(api, group):
+    worker = api.worker(group)
+    api.ok("POST", "/worker_status/", current_sdk_report(worker), key=None)
+    assert listed(api, group)[worker["id"]]["status"] == "loading"
+
+    api.ok("POST", "/worker_status/", current_sdk_report(worker, loadtime=42.0, max_perf=25.0), key=None)
+    assert listed(api, group)[worker["id"]]["status"] == "idle"
+
+    api.ok("POST", "/worker_status/", current_sdk_report(
+        worker, loadtime=42.0, max_perf=25.0, new_load=100.0, cur_load=30.0, num_requests_working=3,
+        num_requests_recieved=10, working_request_idxs=[1, 2, 3]), key=None)
+    row = listed(api, group)[worker["id"]]
+    assert row["status"] == "running" and row["reqs_working"] == 3 and row["cur_load"] > 0
+
+
+def test_a_report_may_carry_the_providers_instance_id(api, group):
+    worker = api.worker(group, instance_id=987654)
+    assert api.report({**worker, "id": 987654}, loadtime=1.0, max_perf=3.0)[0] == 200
+    assert listed(api, group)[worker["id"]]["status"] == "idle"
+
+
+@pytest.mark.parametrize("change", [{"mtoken": "wt_forged"}, {"id": 424242}, {"mtoken": ""}])
+def test_wrong_token_or_id_is_401_and_stores_nothing(api, group, change):
+    worker = api.worker(group)
+    before = listed(api, group)[worker["id"]]
+    status, reply = api.report({**worker, **change}, loadtime=1.0, max_perf=9.0)
+    assert status in (400, 401) and reply["success"] is False
+    assert listed(api, group)[worker["id"]] == before
+
+
+def test_missing_mtoken_is_rejected(api, group):
+    worker = api.worker(group)
+    status, reply = api.call("POST", "/worker_status/", {"id": worker["id"], "loadtime": 1.0}, key=None)
+    assert status == 400 and "mtoken" in reply["msg"]
+
+
+def test_a_worker_silent_past_its_timeout_is_gone_at_once(api, group, monkeypatch):
+    worker = api.ready_worker(group)
+    assert worker["id"] in listed(api, group)
+    monkeypatch.setenv("WORKER_TIMEOUT_S", "0.05")
+    api.report(worker, cur_load=1.0)
+    time.sleep(0.1)
+    assert listed(api, group) == {}
+    assert api.report(worker, cur_load=1.0)[0] == 401  # gone means gone: it must register again
+
+
+def test_one_report_costs_at_most_two_dynamodb_requests(api, group, dynamodb_calls):
+    worker = api.ready_worker(group)
+    for body in (
+        {"cur_load": 3.0, "num_requests_recieved": 4},
+        current_sdk_report(worker, loadtime=5.0, max_perf=10.0, new_load=20.0, num_requests_recieved=9),
+        {"message": "data update", "cur_perf": 2.0, "loadtime": 5.0, "max_perf": 10.0},
+    ):
+        dynamodb_calls.clear()
+        assert api.report(worker, **body)[0] == 200
+        assert sum(dynamodb_calls.values()) <= 2, dict(dynamodb_calls)
+
+
+def test_finished_requests_move_reliability_and_cost_two_requests(api, group, dynamodb_calls):
+    worker = api.ready_worker(group)
+    finished = [{"request_idx": i, "success": i % 2 == 0, "status": "done", "entered_queue_at": 1.0,
+                 "work_started_at": 2.0, "work_completed_at": 3.0} for i in range(4)]
+    dynamodb_calls.clear()
+    reply = api.ok("POST", "/delete_requests/",
+                   {"worker_id": worker["id"], "mtoken": worker["mtoken"], "requests": finished}, key=None)
+    assert reply["deleted"] == 4
+    assert sum(dynamodb_calls.values()) <= 2
+    assert 0.8 < listed(api, group)[worker["id"]]["reliability"] < 1.0
+
+
+# --- the arithmetic, without DynamoDB ----------------------------------------------
+
+def a_worker(**fields) -> Worker:
+    defaults = dict(worker_id=1, account_id=1, endpoint_id=1, group_id=1, started_at=0.0)
+    return Worker("hash", **{**defaults, **fields})
+
+
+def test_amounts_are_turned_into_rates_over_the_time_since_the_last_report():
+    worker = a_worker(last_report_at=100.0, loaded_at=50.0, max_perf=10.0, num_requests=10)
+    step = next_state(worker, Report(1, "t", arrived_amount=50.0, num_requests=15), now=105.0)
+    assert step.changes["cur_load"] == 10.0  # 50 units in 5 s
+    assert step.changes["req_rate"] == 1.0  # 5 new requests in 5 s
+    assert (step.work, step.reqs, step.capacity_s) == (50.0, 5.0, 50.0)
+
+
+def test_rates_are_credited_for_the_interval_and_a_first_report_counts_ten_seconds():
+    step = next_state(a_worker(), Report(1, "t", loadtime=3.0, max_perf=4.0, arrived_rate=2.0), now=1000.0)
+    assert step.changes["status"] == "running" and step.changes["loaded_at"] == 1000.0
+    assert (step.work, step.capacity_s) == (20.0, 40.0)
+
+
+def test_a_restarted_worker_counts_its_requests_from_zero():
+    worker = a_worker(last_report_at=100.0, loaded_at=1.0, num_requests=500)
+    assert next_state(worker, Report(1, "t", num_requests=3), now=110.0).reqs == 3.0
+
+
+def test_errors_and_loading_are_not_capacity():
+    worker = a_worker(last_report_at=100.0, loaded_at=1.0, max_perf=10.0)
+    assert next_state(worker, Report(1, "t", error_msg="boom"), now=110.0).capacity_s == 0
+    assert next_state(a_worker(), Report(1, "t", loading=True), now=110.0).changes["status"] == "loading"
+
+
+def test_generations_are_told_apart_by_their_fields():
+    assert parse_report({"id": 1, "mtoken": "t", "message": "loading update"}).loading
+    gen3 = parse_report({"id": 1, "mtoken": "t", "version": "1", "new_load": 5.0, "rej_load": 1.0, "cur_load": 2.0})
+    assert (gen3.arrived_amount, gen3.queue_load, gen3.arrived_rate) == (6.0, 2.0, None)
+    gen1 = parse_report({"id": 1, "mtoken": "t", "cur_load": 2.0})
+    assert (gen1.arrived_rate, gen1.arrived_amount) == (2.0, None)
