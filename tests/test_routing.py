@@ -1,0 +1,113 @@
+"""`/route/` and `/pubkey/`: least expected queue, never past max_queue_time, signed replies."""
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from chalicelib.models import Worker, epoch
+from chalicelib.routing import choose_worker
+
+
+@pytest.fixture
+def endpoint(api):
+    return api.endpoint("llm", max_queue_time=5.0)
+
+
+@pytest.fixture
+def group(api, endpoint):
+    return api.group(endpoint)
+
+
+def route(api, endpoint, **fields):
+    body = {"endpoint": endpoint["endpoint_name"], "api_key": endpoint["api_key"], "cost": 10, **fields}
+    return api.ok("POST", "/route/", body, key=None)
+
+
+def test_routes_to_a_ready_worker_with_a_signature_workers_can_verify(api, endpoint, group):
+    api.ready_worker(group, url="http://10.0.0.7:5000")
+    reply = route(api, endpoint)
+
+    assert reply["url"] == "http://10.0.0.7:5000"
+    assert reply["endpoint"] == "llm" and reply["cost"] == 10 and reply["reqnum"] == 1
+    assert reply["request_idx"] > 0 and reply["__request_id"] == str(reply["request_idx"])
+    pem = api.client.http.get("/pubkey/").body
+    public = serialization.load_pem_public_key(pem)
+    message = json.dumps({"url": reply["url"]}, indent=4, sort_keys=True).encode()
+    public.verify(base64.b64decode(reply["signature"]), message, padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_the_public_key_is_stable_and_the_private_key_never_leaves(api, client, endpoint, group):
+    first, second = client.http.get("/pubkey").body, client.http.get("/pubkey/").body
+    assert first == second and first.startswith(b"-----BEGIN PUBLIC KEY-----")
+    api.ready_worker(group)
+    assert b"PRIVATE" not in json.dumps(route(api, endpoint)).encode()
+
+
+def test_requests_spread_by_expected_queue_time(api, endpoint, group):
+    fast = api.ready_worker(group, url="http://fast:1", max_perf=30.0)
+    slow = api.ready_worker(group, url="http://slow:1", max_perf=10.0)
+    urls = [route(api, endpoint)["url"] for _ in range(8)]
+    # Each routed request adds its cost to the chosen worker's queue until it reports.
+    assert urls.count("http://fast:1") == 6 and urls.count("http://slow:1") == 2
+    assert fast["id"] != slow["id"]
+
+
+def test_a_worker_whose_queue_exceeds_max_queue_time_is_never_chosen(api, endpoint, group):
+    api.ready_worker(group, max_perf=10.0)  # 5 s of queue = 50 units = 5 requests
+    routed = [route(api, endpoint) for _ in range(7)]
+    assert ["url" in r for r in routed] == [True] * 6 + [False]
+
+
+def test_no_ready_worker_means_no_url_and_unmet_demand_counted_once(api, endpoint, group):
+    api.worker(group)  # registered, still starting
+    first = route(api, endpoint)
+    assert "url" not in first and first["request_idx"] > 0
+    again = route(api, endpoint, request_idx=first["request_idx"])  # the client polling
+    assert "url" not in again and again["request_idx"] == first["request_idx"]
+    stats = api.ok("POST", "/get_endpoint_stats/", {"id": endpoint["id"], "api_key": endpoint["api_key"]}, key=None)
+    assert stats["nworkers"] == 1 and stats["capacity"] == 0
+
+
+def test_a_wrong_endpoint_name_or_key_is_refused(api, endpoint, other_api):
+    status, _ = api.call("POST", "/route/", {"endpoint": "other", "api_key": endpoint["api_key"]}, key=None)
+    assert status == 404
+    status, _ = api.call("POST", "/route/", {"endpoint": "llm", "api_key": "ek_nope"}, key=None)
+    assert status == 401
+    status, _ = api.call("POST", "/route/", {"endpoint": "llm", "api_key": api.key}, key=None)
+    assert status == 404  # an account key names no endpoint
+
+
+def test_a_stopped_endpoint_routes_nowhere(api, endpoint, group):
+    api.ready_worker(group)
+    api.ok("PUT", f"/api/v0/endptjobs/{endpoint['id']}/", {"endpoint_state": "stopped"})
+    assert "url" not in route(api, endpoint)
+
+
+# --- the choice, without DynamoDB --------------------------------------------------
+
+def ready(worker_id, perf, queue=0.0, routed=0.0, status="running", expires=1e10, url="http://w"):
+    return Worker(f"h{worker_id}", worker_id=worker_id, account_id=1, endpoint_id=1, group_id=1, started_at=0,
+                  status=status, max_perf=perf, queue_load=queue, routed_load=routed, url=url,
+                  expires_at=epoch(expires))
+
+
+def test_choice_is_the_least_expected_wait_including_the_request_itself():
+    workers = [ready(1, perf=10, queue=20), ready(2, perf=40, queue=60)]  # 2.0 s vs 1.5 s ahead
+    assert choose_worker(workers, cost=10, max_queue_time=30, now=0).worker_id == 2
+    assert choose_worker(workers, cost=100, max_queue_time=30, now=0).worker_id == 2  # 3.0 vs 4.0
+
+
+def test_expired_loading_errored_or_urlless_workers_are_never_chosen():
+    candidates = [ready(1, 10, expires=5), ready(2, 10, status="loading"), ready(3, 10, status="error"),
+                  ready(4, 10, url=None), ready(5, 0)]
+    assert choose_worker(candidates, cost=1, max_queue_time=30, now=10) is None
+    assert choose_worker([*candidates, ready(6, 10, status="idle")], 1, 30, now=10).worker_id == 6
+
+
+def test_queue_limit_counts_work_routed_since_the_last_report():
+    assert choose_worker([ready(1, perf=10, queue=20, routed=20)], cost=1, max_queue_time=3, now=0) is None
+    assert choose_worker([ready(1, perf=10, queue=20, routed=10)], cost=1, max_queue_time=3, now=0) is not None
