@@ -1,0 +1,96 @@
+"""`make run` (python -m devstack): seed 000's own examples work verbatim against it, and
+Ctrl-C leaves nothing running."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+import requests
+
+from devstack.stack import ROOT, free_port
+
+LOCAL_KEY = "local-test-key-0123456789"
+
+# Seed 000's Python example, as published (only its host, id and key get substituted).
+SEED_000_SNIPPET = '''
+import requests
+import json
+stats_payload = {
+    "id": 28,
+    "metric_name": "nworkers",
+    "t1": 5000,
+    "t2": 5010,
+    "api_key": "API_KEY_HERE"
+}
+response = requests.post(
+    "https://run.vast.ai/get_autogroup_stats/",
+    headers={"Content-Type": "application/json"},
+    data=json.dumps(stats_payload),
+    timeout=4
+)
+if response.status_code != 200:
+    print(f"Failed to call /get_autogroup_stats/, response.status_code: {response.status_code}")
+    return
+'''
+SEED_000_CURL = ("curl https://run.vast.ai/get_autogroup_stats/ -X POST "
+                 "-d '{\"id\" : 28, \"api_key\" : \"API_KEY_HERE\", \"metric_name\" : \"nworkers\", "
+                 "\"t1\": 5000, \"t2\" : 5010}' -H 'Content-Type: application/json'")
+
+
+@pytest.fixture(scope="module")
+def make_run():
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "LOCAL_API_KEY": LOCAL_KEY}
+    env.pop("DYNAMODB_ENDPOINT", None)
+    process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith("Ctrl-C stops everything"):
+            break
+    else:
+        pytest.fail("devstack exited before it was ready:\n" + "".join(lines))
+    yield process, f"http://127.0.0.1:{port}", "".join(lines)
+    if process.poll() is None:
+        process.kill()
+
+
+def substitute(text: str, url: str, group_id: int, key: str) -> str:
+    return text.replace("https://run.vast.ai", url).replace("28", str(group_id)).replace("API_KEY_HERE", key)
+
+
+def test_seed_000_examples_work_verbatim(make_run):
+    _, url, banner = make_run
+    assert LOCAL_KEY in banner  # LOCAL_API_KEY pins the local account's key
+    auth = {"Authorization": f"Bearer {LOCAL_KEY}"}
+    endpoint_id = requests.post(f"{url}/api/v0/endptjobs/", json={"endpoint_name": "seed"}, headers=auth).json()["result"]
+    group_id = requests.post(f"{url}/api/v0/autojobs/", json={"endpoint_id": endpoint_id}, headers=auth).json()["id"]
+
+    namespace: dict = {}
+    body = substitute(SEED_000_SNIPPET, url, group_id, LOCAL_KEY).replace("\n", "\n    ")
+    exec(f"def example():{body}\n    return response", namespace)
+    response = namespace["example"]()
+    assert response.status_code == 200
+    reply = response.json()
+    assert set(reply) == {"endpoint", "id", "nworkers", "range_len"}
+    assert reply["id"] == group_id and reply["range_len"] == len(reply["nworkers"])
+
+    curl = subprocess.run(substitute(SEED_000_CURL, url, group_id, LOCAL_KEY), shell=True, capture_output=True,
+                          text=True, timeout=30)
+    assert curl.returncode == 0 and '"range_len"' in curl.stdout
+
+
+def test_ctrl_c_stops_every_process_it_started(make_run):
+    process, _, _ = make_run
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert len(children) >= 2  # the DynamoDB server and the API
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+    time.sleep(0.5)
+    assert [c.pid for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE] == []
