@@ -69,7 +69,8 @@ def test_seed_000_examples_work_verbatim(make_run):
     _, url, banner = make_run
     assert LOCAL_KEY in banner  # LOCAL_API_KEY pins the local account's key
     auth = {"Authorization": f"Bearer {LOCAL_KEY}"}
-    endpoint_id = requests.post(f"{url}/api/v0/endptjobs/", json={"endpoint_name": "seed"}, headers=auth).json()["result"]
+    created = requests.post(f"{url}/api/v0/endptjobs/", json={"endpoint_name": "seed"}, headers=auth)
+    endpoint_id = created.json()["result"]
     group_id = requests.post(f"{url}/api/v0/autojobs/", json={"endpoint_id": endpoint_id}, headers=auth).json()["id"]
 
     namespace: dict = {}
@@ -84,6 +85,18 @@ def test_seed_000_examples_work_verbatim(make_run):
     curl = subprocess.run(substitute(SEED_000_CURL, url, group_id, LOCAL_KEY), shell=True, capture_output=True,
                           text=True, timeout=30)
     assert curl.returncode == 0 and '"range_len"' in curl.stdout
+
+
+def test_the_readme_walk_through_runs(make_run):
+    _, url, _ = make_run
+    readme = (ROOT / "README.md").read_text()
+    script = readme.split("## Walk-through", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    script = script.replace("API=http://127.0.0.1:8000", f"API={url}").replace(
+        "KEY=paste-the-printed-key-here", f"KEY={LOCAL_KEY}")
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert '"signature"' in result.stdout and '"url": "http://127.0.0.1:5000"' in result.stdout.replace('":"', '": "')
+    assert '"curload"' in result.stdout and '"nworkers":1' in result.stdout.replace(" ", "")
 
 
 def test_ctrl_c_stops_every_process_it_started(make_run):
