@@ -59,7 +59,7 @@ _GEN3_MARKERS = ("version", "new_load", "rej_load", "working_request_idxs", "cur
 def parse_report(body: dict) -> Report:
     """Validate and normalise a `/worker_status/` body (seed 001, 2024 pyworker, current SDK)."""
     worker_id = v.integer(body, "id")
-    mtoken = v.string(body, "mtoken", min_len=1, max_len=512)
+    mtoken = _mtoken(body)
     num = {name: v.number(body, name, None) for name in (
         "loadtime", "max_perf", "cur_load", "new_load", "rej_load", "cur_perf",
         "disk_usage", "additional_disk_usage",
@@ -88,6 +88,14 @@ def parse_report(body: dict) -> Report:
                       queue_load=num["cur_load"])
     # seed 001's notify module: loaded / update / error
     return Report(**common, loadtime=num["loadtime"], max_perf=num["max_perf"], arrived_rate=num["cur_load"])
+
+
+def _mtoken(body: dict) -> str:
+    """A missing or malformed token is an authentication failure (401), not a bad request."""
+    token = body.get("mtoken")
+    if not isinstance(token, str) or not 0 < len(token) <= 512:
+        raise unauthorized("'mtoken' is missing or invalid")
+    return token
 
 
 def _error_text(body: dict) -> str | None:
@@ -188,9 +196,12 @@ def _commit(worker: Worker, actions: list, now: float, **sums: float) -> None:
             tx.update(worker, actions=actions, condition=Worker.token_hash.exists())
             stats.add_to_buckets(tx, _series(worker), now, worker_id=int(worker.worker_id), **sums)
     except TransactWriteError as error:
-        if "ConditionalCheckFailed" in str(error.cause_response_code or "") + str(error):
-            raise unauthorized(_NOT_AUTHORISED) from None
-        raise ApiError(409, "conflict", "a concurrent update to this worker won; send the report again") from None
+        reasons = error.cancellation_reasons or []
+        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            raise unauthorized(_NOT_AUTHORISED) from None  # the worker was deleted meanwhile
+        if error.cause_response_code == "TransactionCanceledException":
+            raise ApiError(409, "conflict", "a concurrent update to this worker won; send the report again") from None
+        raise
 
 
 def record_report(body: dict, now: float | None = None) -> None:
@@ -210,7 +221,7 @@ def record_finished(body: dict, now: float | None = None) -> int:
     """`/delete_requests/`: finished requests move the worker's reliability and the success rate."""
     now = time.time() if now is None else now
     worker_id = v.integer(body, "worker_id")
-    mtoken = v.string(body, "mtoken", min_len=1, max_len=512)
+    mtoken = _mtoken(body)
     requests = v.object_list(body, "requests")
     outcomes = [v.boolean(r, "success", False) for r in requests]
     for r in requests:

@@ -83,14 +83,14 @@ def test_wrong_token_or_id_is_401_and_stores_nothing(api, group, change):
     worker = api.worker(group)
     before = listed(api, group)[worker["id"]]
     status, reply = api.report({**worker, **change}, loadtime=1.0, max_perf=9.0)
-    assert status in (400, 401) and reply["success"] is False
+    assert status == 401 and reply["success"] is False
     assert listed(api, group)[worker["id"]] == before
 
 
-def test_missing_mtoken_is_rejected(api, group):
+def test_missing_mtoken_is_401_naming_it(api, group):
     worker = api.worker(group)
     status, reply = api.call("POST", "/worker_status/", {"id": worker["id"], "loadtime": 1.0}, key=None)
-    assert status == 400 and "mtoken" in reply["msg"]
+    assert status == 401 and "mtoken" in reply["msg"]
 
 
 def test_a_worker_silent_past_its_timeout_is_gone_at_once(api, group, monkeypatch):
@@ -165,3 +165,21 @@ def test_generations_are_told_apart_by_their_fields():
     assert (gen3.arrived_amount, gen3.queue_load, gen3.arrived_rate) == (6.0, 2.0, None)
     gen1 = parse_report({"id": 1, "mtoken": "t", "cur_load": 2.0})
     assert (gen1.arrived_rate, gen1.arrived_amount) == (2.0, None)
+
+
+def test_a_worker_deleted_between_read_and_write_gets_401_and_nothing_is_written(api, group, monkeypatch):
+    from chalicelib import worker_status as module
+
+    worker = api.worker(group)
+    real = module.authenticate_worker
+
+    def read_then_delete(*args, **kwargs):
+        found = real(*args, **kwargs)
+        Worker.get(found.token_hash).delete()
+        return found
+
+    monkeypatch.setattr(module, "authenticate_worker", read_then_delete)
+    status, _ = api.report(worker, loadtime=1.0, max_perf=2.0)
+    assert status == 401
+    assert list(Worker.scan()) == []
+    assert list(module.stats.StatBucket.scan()) == []  # the buckets were in the same transaction
