@@ -8,6 +8,7 @@ from typing import Any
 from chalicelib.errors import bad_request
 
 _MISSING = object()
+LARGEST = 1e15  # beyond any real knob, and within what DynamoDB numbers hold exactly
 
 
 def json_object(raw: bytes | None, *, allow_empty: bool = False) -> dict:
@@ -31,7 +32,7 @@ def number(
     default: Any = _MISSING,
     *,
     minimum: float | None = 0,
-    maximum: float | None = None,
+    maximum: float | None = LARGEST,
     integer: bool = False,
     exclusive_minimum: bool = False,
 ) -> Any:
