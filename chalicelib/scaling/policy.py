@@ -1,0 +1,295 @@
+"""The scaling policy: a snapshot of one worker group in, a plan out.
+
+Pure arithmetic: no I/O, no clock, no randomness. The scheduled Lambda and the
+benchmark's simulator call this same function.
+
+Capacity is in work units per second. The knobs mean what Vast users expect:
+    target capacity = max(predicted load, min_load) / target_util
+    total capacity kept (active + stopped "cold" workers) = cold_mult x target
+    cold_workers: workers kept (active or stopped) before any is destroyed
+    test_workers: machines tried at once while no offer's performance is known
+    max_workers: hard cap on workers that exist
+    inactivity_timeout: no load for this long before the last capacity goes
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+ACTIVE = ("running", "idle")
+WARMING = ("launching", "starting", "loading")
+STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """A group's settings, and the thresholds of the policy (each a named default)."""
+
+    min_load: float = 0.0
+    target_util: float = 0.9
+    cold_mult: float = 2.5
+    cold_workers: int = 5
+    test_workers: int = 3
+    max_workers: int = 20
+    inactivity_timeout: float | None = None
+    endpoint_state: str = "active"
+    loading_deadline_s: float = 1200.0  # a worker still not serving after this is replaced
+    min_reliability: float = 0.7  # below this success rate a worker is replaced
+    prediction_window_s: float = 300.0  # the peak of this much history is the base prediction
+    lead_time_s: float = 180.0  # a rising trend is projected this far ahead (a cold launch)
+    scale_down_delay_s: float = 600.0  # capacity is only removed below the peak of this window
+
+
+@dataclass(frozen=True)
+class WorkerState:
+    """One worker as the policy sees it. `perf` is benchmarked, or expected while warming."""
+
+    id: int
+    status: str
+    perf: float
+    price_per_hour: float
+    created_at: float
+    reliability: float = 1.0
+    available: bool = True  # for a stopped worker: its machine can still be started
+    benchmarked: bool = False
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A machine the provider would rent. `perf` is None when nothing predicts it."""
+
+    id: int
+    price_per_hour: float
+    perf: float | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    now: float
+    knobs: Knobs
+    workers: tuple[WorkerState, ...]
+    load: tuple[tuple[float, float], ...]  # (time, work units/s arriving incl. unmet), oldest first
+    offers: tuple[Offer, ...] | None = None  # None: not searched yet
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str  # "launch" | "start" | "stop" | "destroy"
+    reason: str
+    worker_id: int | None = None
+    offer_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...]
+    predicted_load: float
+    target_capacity: float
+    needs_offers: bool = False  # launches are wanted: search offers and decide again
+
+
+def predict_load(load: tuple[tuple[float, float], ...], now: float, knobs: Knobs) -> float:
+    """The peak of the recent window, raised by the recent trend projected one lead time ahead."""
+    recent = [(t, value) for t, value in load if now - knobs.prediction_window_s <= t <= now]
+    if not recent:
+        return 0.0
+    peak = max(value for _, value in recent)
+    if len(recent) < 2:
+        return peak
+    mean_t = sum(t for t, _ in recent) / len(recent)
+    mean_v = sum(v for _, v in recent) / len(recent)
+    spread = sum((t - mean_t) ** 2 for t, _ in recent)
+    slope = sum((t - mean_t) * (v - mean_v) for t, v in recent) / spread if spread else 0.0
+    projected = recent[-1][1] + max(slope, 0.0) * knobs.lead_time_s
+    return max(peak, projected)
+
+
+def _peak(load: tuple[tuple[float, float], ...], since: float) -> float:
+    return max((value for t, value in load if t >= since), default=0.0)
+
+
+def _inactive(snapshot: Snapshot) -> bool:
+    """No load at all for the whole inactivity timeout (with history that covers it)."""
+    timeout = snapshot.knobs.inactivity_timeout
+    if timeout is None:
+        return False
+    since = snapshot.now - timeout
+    covered = bool(snapshot.load) and snapshot.load[0][0] <= since
+    return covered and _peak(snapshot.load, since) == 0
+
+
+def _value(worker: WorkerState) -> float:
+    """Price per unit of capacity: lower is better."""
+    return worker.price_per_hour / worker.perf if worker.perf > 0 else math.inf
+
+
+def _replacements(snapshot: Snapshot) -> list[Action]:
+    knobs, now = snapshot.knobs, snapshot.now
+    actions = []
+    for w in snapshot.workers:
+        if w.status == "error":
+            reason = "reported an error"
+        elif w.status in WARMING and now - w.created_at > knobs.loading_deadline_s:
+            reason = f"not serving {now - w.created_at:.0f} s after launch (deadline {knobs.loading_deadline_s:.0f} s)"
+        elif w.status in ACTIVE and w.reliability < knobs.min_reliability:
+            reason = f"reliability {w.reliability:.2f} below {knobs.min_reliability:.2f}"
+        elif w.status == STOPPED and not w.available:
+            reason = "its stopped machine is no longer available"
+        else:
+            continue
+        actions.append(Action("destroy", f"replace: {reason}", worker_id=w.id))
+    return actions
+
+
+@dataclass
+class _Fleet:
+    """The workers left after replacements, and the plan being built."""
+
+    active: list[WorkerState]
+    warming: list[WorkerState]
+    stopped: list[WorkerState]
+    actions: list[Action] = field(default_factory=list)
+
+    @property
+    def serving_soon(self) -> float:
+        return sum(w.perf for w in self.active) + sum(w.perf for w in self.warming)
+
+    @property
+    def count(self) -> int:
+        return len(self.active) + len(self.warming) + len(self.stopped)
+
+    @property
+    def ready_quick(self) -> int:
+        """Workers with the model on disk: serving, or stopped and seconds from serving."""
+        return len(self.active) + len(self.stopped)
+
+
+def decide(snapshot: Snapshot) -> Plan:
+    """What to do with one worker group now, each action with its reason."""
+    knobs, now = snapshot.knobs, snapshot.now
+    replaced = _replacements(snapshot)
+    gone = {a.worker_id for a in replaced}
+    kept = [w for w in snapshot.workers if w.id not in gone]
+    fleet = _Fleet(
+        active=[w for w in kept if w.status in ACTIVE],
+        warming=[w for w in kept if w.status in WARMING],
+        stopped=[w for w in kept if w.status == STOPPED],
+        actions=list(replaced),
+    )
+    if knobs.endpoint_state == "stopped":
+        for w in fleet.active:
+            fleet.actions.append(Action("stop", "endpoint is stopped", worker_id=w.id))
+        for w in fleet.warming:
+            fleet.actions.append(Action("destroy", "endpoint is stopped", worker_id=w.id))
+        return Plan(tuple(fleet.actions), 0.0, 0.0)
+    if knobs.endpoint_state == "suspended":
+        return Plan(tuple(fleet.actions), 0.0, 0.0)
+
+    predicted = predict_load(snapshot.load, now, knobs)
+    target = max(predicted, knobs.min_load) / knobs.target_util
+    recent_peak = _peak(snapshot.load, now - knobs.scale_down_delay_s)
+    floor = max(target, max(recent_peak, knobs.min_load) / knobs.target_util)
+    if _inactive(snapshot) and knobs.min_load == 0:
+        target = floor = 0.0
+
+    needs_offers = _scale_up(fleet, snapshot, target)
+    _scale_down(fleet, knobs, floor, target)
+    needs_offers |= _keep_cold_pool(fleet, snapshot, target)
+    _enforce_cap(fleet, knobs)
+    return Plan(tuple(fleet.actions), predicted, target, needs_offers and snapshot.offers is None)
+
+
+def _expected_perf(snapshot: Snapshot) -> float | None:
+    """What a new worker will likely serve: the median benchmarked perf of the group."""
+    known = sorted(w.perf for w in snapshot.workers if w.benchmarked and w.perf > 0)
+    return known[len(known) // 2] if known else None
+
+
+def _launch(fleet: _Fleet, snapshot: Snapshot, capacity: float, reason: str) -> bool:
+    """Launch onto the best-value offers until `capacity` is covered. True if offers are needed."""
+    knobs = snapshot.knobs
+    if capacity <= 0 or fleet.count >= knobs.max_workers:
+        return False
+    if snapshot.offers is None:
+        return True
+    guess = _expected_perf(snapshot)
+    priced = [(o, o.perf if o.perf else guess) for o in snapshot.offers]
+    trusted = guess is not None or any(o.perf for o in snapshot.offers)
+    ranked = sorted(priced, key=lambda pair: (pair[0].price_per_hour / pair[1] if pair[1] else pair[0].price_per_hour,
+                                              pair[0].id))
+    limit = knobs.max_workers - fleet.count
+    if not trusted:  # try a few machines, and trust the offers once one has been benchmarked
+        untested = sum(1 for w in fleet.warming if not w.benchmarked)
+        limit = min(limit, max(knobs.test_workers, 1) - untested)
+    used = {a.offer_id for a in fleet.actions if a.kind == "launch"}
+    for offer, perf in ranked:
+        if capacity <= 0 or limit <= 0:
+            break
+        if offer.id in used:
+            continue
+        fleet.actions.append(Action("launch", reason, offer_id=offer.id))
+        fleet.warming.append(WorkerState(-offer.id, "launching", perf or 0.0, offer.price_per_hour, snapshot.now))
+        capacity -= perf or 0.0
+        limit -= 1
+    return False
+
+
+def _scale_up(fleet: _Fleet, snapshot: Snapshot, target: float) -> bool:
+    missing = target - fleet.serving_soon
+    if missing <= 0:
+        return False
+    for w in sorted(fleet.stopped, key=lambda w: (_value(w), w.id)):
+        if missing <= 0:
+            break
+        fleet.actions.append(Action("start", f"capacity {fleet.serving_soon:.1f} below target {target:.1f}",
+                                    worker_id=w.id))
+        fleet.stopped.remove(w)
+        fleet.warming.append(w)
+        missing -= w.perf
+    return _launch(fleet, snapshot, missing, f"capacity {fleet.serving_soon:.1f} below target {target:.1f}")
+
+
+def _scale_down(fleet: _Fleet, knobs: Knobs, floor: float, target: float) -> None:
+    """Stop (or destroy) the worst price/performance active workers while serving capacity stays >= floor.
+
+    Only capacity already serving counts: warming workers are not yet proven.
+    """
+    cold_goal = knobs.cold_mult * target
+    for w in sorted(fleet.active, key=lambda w: (-_value(w), -w.id)):
+        if sum(a.perf for a in fleet.active) - w.perf < floor:
+            continue
+        fleet.active.remove(w)
+        total = fleet.serving_soon + sum(s.perf for s in fleet.stopped)
+        reason = f"capacity {sum(a.perf for a in fleet.active) + w.perf:.1f} above what load needs ({floor:.1f})"
+        if total + w.perf <= cold_goal or fleet.ready_quick < knobs.cold_workers:
+            fleet.actions.append(Action("stop", f"{reason}; kept cold", worker_id=w.id))
+            fleet.stopped.append(w)
+        else:
+            fleet.actions.append(Action("destroy", f"{reason}; cold pool full", worker_id=w.id))
+
+
+def _keep_cold_pool(fleet: _Fleet, snapshot: Snapshot, target: float) -> bool:
+    """Total capacity (serving soon + stopped) at cold_mult x target: fill it, or trim it."""
+    knobs = snapshot.knobs
+    goal = knobs.cold_mult * target
+    total = fleet.serving_soon + sum(w.perf for w in fleet.stopped)
+    if total < goal:
+        return _launch(fleet, snapshot, goal - total, f"cold pool: total capacity {total:.1f} below {goal:.1f}")
+    for w in sorted(fleet.stopped, key=lambda w: (-_value(w), -w.id)):
+        if total - w.perf < goal or fleet.ready_quick <= knobs.cold_workers:
+            continue
+        fleet.stopped.remove(w)
+        total -= w.perf
+        fleet.actions.append(Action("destroy", f"cold pool: total capacity {total + w.perf:.1f} above {goal:.1f}",
+                                    worker_id=w.id))
+    return False
+
+
+def _enforce_cap(fleet: _Fleet, knobs: Knobs) -> None:
+    """More workers than max_workers (the cap was lowered): destroy stopped, then the worst active."""
+    excess = fleet.count - knobs.max_workers
+    ranked = sorted(fleet.stopped, key=lambda w: (-_value(w), -w.id)) + sorted(
+        fleet.active, key=lambda w: (-_value(w), -w.id))
+    for w in ranked[:max(excess, 0)]:
+        (fleet.stopped if w in fleet.stopped else fleet.active).remove(w)
+        fleet.actions.append(Action("destroy", f"more than max_workers ({knobs.max_workers})", worker_id=w.id))

@@ -1,0 +1,171 @@
+"""The scaling policy, knob by knob, with numbers worked by hand."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.scaling.policy import Knobs, Offer, Snapshot, WorkerState, decide, predict_load
+
+NOW = 10_000.0
+
+
+def steady(load: float, minutes: int = 15) -> tuple:
+    return tuple((NOW - 60 * i, load) for i in reversed(range(minutes)))
+
+
+def worker(wid, status="running", perf=10.0, price=1.0, age=3600.0, **kw) -> WorkerState:
+    return WorkerState(wid, status, perf, price, NOW - age, benchmarked=status in ("running", "idle", "stopped"), **kw)
+
+
+def offers(*prices, perf=10.0):
+    return tuple(Offer(100 + i, price, perf) for i, price in enumerate(prices))
+
+
+NO_LOAD = steady(0.0)
+
+
+def plan(workers=(), load=NO_LOAD, offers=None, **knobs):
+    knobs = {"cold_mult": 1.0, "cold_workers": 0, **knobs}
+    return decide(Snapshot(NOW, Knobs(**knobs), tuple(workers), load, offers))
+
+
+def kinds(result) -> list[tuple]:
+    return [(a.kind, a.worker_id if a.worker_id is not None else a.offer_id) for a in result.actions]
+
+
+# --- prediction and target -------------------------------------------------------------
+
+def test_target_is_predicted_load_over_target_util():
+    result = plan([worker(1), worker(2), worker(3), worker(4), worker(5)], steady(45.0))
+    assert (result.predicted_load, result.target_capacity) == (45.0, 50.0)
+    assert result.actions == ()  # 5 x 10 = 50 is exactly the target
+
+
+def test_min_load_is_a_floor_on_the_prediction():
+    assert plan(load=steady(0.0), min_load=18.0, offers=offers(1.0)).target_capacity == 20.0
+
+
+def test_a_rising_load_is_projected_one_lead_time_ahead():
+    load = tuple((NOW - 240 + 60 * i, 10.0 * (i + 1)) for i in range(5))  # 10, 20, 30, 40, 50 a minute apart
+    assert predict_load(load, NOW, Knobs()) == pytest.approx(50 + (10 / 60) * 180)  # 80
+
+
+def test_unmet_demand_is_load_like_any_other():
+    # /route/ turned away 27 units/s: with no workers that is the whole load.
+    result = plan([], steady(27.0), offers=offers(1.0, 1.0, 1.0, 2.0))
+    assert result.target_capacity == 30.0
+    assert kinds(result) == [("launch", 100), ("launch", 101), ("launch", 102)]
+
+
+# --- scaling up: cold workers first, then the cheapest offers ------------------------------
+
+def test_stopped_workers_start_before_anything_is_launched():
+    workers = [worker(1), worker(2), worker(3), worker(4, "stopped", price=2.0), worker(5, "stopped", price=1.0)]
+    result = plan(workers, steady(45.0))
+    assert kinds(result)[:2] == [("start", 5), ("start", 4)]  # best price/perf first; 30 + 20 = 50
+    assert not result.needs_offers
+
+
+def test_launches_ask_for_offers_then_take_the_best_value():
+    first = plan([worker(1)], steady(27.0))
+    assert first.needs_offers and first.actions == ()
+    second = plan([worker(1)], steady(27.0), offers=(Offer(7, 3.0, 30.0), Offer(8, 0.5, 5.0), Offer(9, 1.5, 10.0)))
+    # need 20 more: value is price/perf: #7 0.10, #8 0.10 (id breaks the tie), #9 0.15
+    assert kinds(second) == [("launch", 7)]
+
+
+def test_cold_pool_is_filled_to_cold_mult_times_target():
+    result = plan([worker(1), worker(2)], steady(18.0), offers=offers(1.0, 1.0, 1.0), cold_mult=2.0)
+    # target 20 is served; total should be 40: two more machines, stopped once loaded
+    assert kinds(result) == [("launch", 100), ("launch", 101)]
+    assert all(a.reason.startswith("cold pool") for a in result.actions)
+
+
+def test_test_workers_cap_launches_while_no_machine_has_been_benchmarked():
+    untested = tuple(Offer(100 + i, 1.0, None) for i in range(10))
+    result = plan([], steady(90.0), offers=untested, test_workers=3)
+    assert [k for k, _ in kinds(result)] == ["launch"] * 3
+
+
+def test_max_workers_caps_launches():
+    result = plan([worker(1)], steady(90.0), offers=offers(*[1.0] * 20), max_workers=4)
+    assert [k for k, _ in kinds(result)] == ["launch"] * 3
+
+
+# --- scaling down ---------------------------------------------------------------------
+
+def test_scale_down_removes_the_worst_price_per_performance_first():
+    workers = [worker(1, price=1.0), worker(2, price=3.0), worker(3, price=2.0), worker(4, price=1.0)]
+    load = tuple((t, 45.0 if t < NOW - 700 else 18.0) for t, _ in steady(0.0))  # dropped 11 minutes ago
+    result = plan(workers, load)
+    assert result.target_capacity == 20.0
+    assert kinds(result) == [("destroy", 2), ("destroy", 3)]  # $3 then $2 per 10 units/s
+
+
+def test_capacity_is_held_while_the_recent_peak_still_needs_it():
+    workers = [worker(i) for i in range(1, 6)]
+    load = tuple((t, 45.0 if t < NOW - 300 else 18.0) for t, _ in steady(0.0))  # dropped 5 minutes ago
+    assert plan(workers, load).actions == ()
+
+
+def test_removed_workers_are_stopped_while_the_cold_pool_has_room():
+    workers = [worker(i) for i in range(1, 6)]
+    result = plan(workers, steady(18.0), cold_mult=2.5)
+    # target 20, total goal 50: the three surplus workers are kept cold
+    assert [k for k, _ in kinds(result)] == ["stop"] * 3
+
+
+def test_cold_workers_are_kept_before_any_is_destroyed():
+    workers = [worker(i) for i in range(1, 6)]
+    result = plan(workers, steady(0.0, minutes=20), cold_workers=3)
+    # no load for 20 minutes: everything goes, but three are kept stopped
+    assert sorted(k for k, _ in kinds(result)) == ["destroy", "destroy", "stop", "stop", "stop"]
+
+
+def test_the_cold_pool_is_trimmed_to_its_goal():
+    workers = [worker(1), worker(2)] + [worker(i, "stopped") for i in range(3, 8)]
+    result = plan(workers, steady(18.0), cold_mult=2.0)
+    assert [k for k, _ in kinds(result)] == ["destroy"] * 3  # total 70 -> 40
+
+
+def test_a_lowered_max_workers_destroys_stopped_workers_first():
+    workers = [worker(1), worker(2), worker(3, "stopped"), worker(4, "stopped")]
+    result = plan(workers, steady(18.0), max_workers=2, cold_mult=2.0, cold_workers=5)
+    assert kinds(result) == [("destroy", 4), ("destroy", 3)]
+
+
+# --- scaling to zero and endpoint state --------------------------------------------------
+
+def test_inactivity_timeout_gates_scaling_to_zero():
+    workers = [worker(1)]
+    idle_for_8_minutes = tuple((t, 0.0 if t > NOW - 500 else 5.0) for t, _ in steady(0.0))
+    assert plan(workers, idle_for_8_minutes, inactivity_timeout=900).actions == ()
+    assert kinds(plan(workers, idle_for_8_minutes, inactivity_timeout=300)) == [("destroy", 1)]
+
+
+def test_a_stopped_endpoint_stops_its_workers_and_a_suspended_one_is_left_alone():
+    workers = [worker(1), worker(2, "loading", age=60)]
+    assert kinds(plan(workers, steady(50.0), endpoint_state="stopped")) == [("stop", 1), ("destroy", 2)]
+    assert plan(workers, steady(50.0), endpoint_state="suspended", offers=offers(1.0)).actions == ()
+
+
+# --- replacing bad workers ----------------------------------------------------------------
+
+@pytest.mark.parametrize("bad, why", [
+    (worker(9, "error"), "reported an error"),
+    (worker(9, "loading", age=1500), "not serving 1500 s after launch"),
+    (worker(9, reliability=0.5), "reliability 0.50 below 0.70"),
+])
+def test_bad_workers_are_destroyed_and_replaced(bad, why):
+    result = plan([worker(1), bad], steady(18.0), offers=offers(1.0))
+    assert kinds(result) == [("destroy", 9), ("launch", 100)]
+    assert why in result.actions[0].reason
+
+
+def test_a_stopped_worker_whose_machine_is_gone_is_destroyed_not_started():
+    gone = worker(2, "stopped", available=False)
+    result = plan([worker(1), gone], steady(18.0), offers=offers(1.0))
+    assert kinds(result) == [("destroy", 2), ("launch", 100)]
+
+
+def test_a_worker_loading_within_its_deadline_counts_as_coming_capacity():
+    assert plan([worker(1), worker(2, "loading", age=100)], steady(18.0)).actions == ()
