@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from chalicelib import server_keys
 from chalicelib.errors import unauthorized
 from chalicelib.models import ApiKey, Endpoint
+from chalicelib.validation import is_text
 
 
 def hash_secret(value: str) -> str:
@@ -64,7 +65,7 @@ class Principal:
 
 def authenticate(api_key: str | None, *, allow_endpoint_keys: bool) -> Principal:
     """The principal behind `api_key` (one GetItem), or 401."""
-    if not api_key or not isinstance(api_key, str) or len(api_key) > 512:
+    if not api_key or not isinstance(api_key, str) or len(api_key) > 512 or not is_text(api_key):
         raise unauthorized()
     digest = hash_secret(api_key)
     try:

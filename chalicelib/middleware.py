@@ -18,6 +18,9 @@ def handle_request(event: Request, get_response: Callable[[Request], Response]) 
     started = time.perf_counter()
     bind()
     response = get_response(event)
+    if 400 <= response.status_code < 500 and isinstance(response.body, dict) and "Code" in response.body:
+        # Chalice's own 4xx (unsupported media type, method not allowed): in our error shape.
+        response.body = {"success": False, "error": response.body["Code"], "msg": response.body.get("Message", "")}
     logger.info(
         "request",
         method=event.method,

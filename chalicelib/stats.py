@@ -33,7 +33,7 @@ def bucket_start(now: float) -> int:
 def add_to_buckets(tx: TransactWrite, series_keys: list[str], now: float, *,
                    worker_id: int | None = None, **sums: float) -> None:
     """Add `sums` (names from _SUMS) to the current bucket and the totals of each series."""
-    sums = {k: val for k, val in sums.items() if val}
+    sums = {k: round(val, 6) for k, val in sums.items() if round(val, 6)}  # no exponent-form numbers
     t = bucket_start(now)
     expires = epoch(t + settings.stats_retention_s())
     for key in series_keys:

@@ -9,6 +9,7 @@ from chalicelib.errors import bad_request
 
 _MISSING = object()
 LARGEST = 1e15  # beyond any real knob, and within what DynamoDB numbers hold exactly
+SMALLEST = 1e-6  # non-zero numbers nearer zero than this are refused (DynamoDB cannot hold 1e-130)
 
 
 def json_object(raw: bytes | None, *, allow_empty: bool = False) -> dict:
@@ -19,7 +20,7 @@ def json_object(raw: bytes | None, *, allow_empty: bool = False) -> dict:
         raise bad_request("request body must be a JSON object")
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise bad_request("request body must be a JSON object")
@@ -42,8 +43,14 @@ def number(
         if default is _MISSING:
             raise bad_request(f"'{name}' is required")
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise bad_request(f"'{name}' must be a finite number")
+    if isinstance(value, int) and abs(value) > LARGEST:
+        raise bad_request(f"'{name}' must be at most {LARGEST:g}")
+    if not math.isfinite(value):
+        raise bad_request(f"'{name}' must be a finite number")
+    if 0 < abs(value) < SMALLEST:
+        raise bad_request(f"'{name}' must be 0 or at least {SMALLEST:g} in size")
     if integer:
         if value != int(value):
             raise bad_request(f"'{name}' must be an integer")
@@ -66,11 +73,20 @@ def string(body: dict, name: str, default: Any = _MISSING, *, max_len: int = 256
         if default is _MISSING:
             raise bad_request(f"'{name}' is required")
         return default
-    if not isinstance(value, str):
-        raise bad_request(f"'{name}' must be a string")
+    if not isinstance(value, str) or not is_text(value):
+        raise bad_request(f"'{name}' must be a string of valid Unicode text")
     if not min_len <= len(value) <= max_len:
         raise bad_request(f"'{name}' must be {min_len} to {max_len} characters long")
     return value
+
+
+def is_text(value: str) -> bool:
+    """False for strings JSON allows but UTF-8 cannot encode (lone surrogates like "\\ud800")."""
+    try:
+        value.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def boolean(body: dict, name: str, default: Any = _MISSING) -> Any:
@@ -104,6 +120,6 @@ def object_list(body: dict, name: str, *, max_items: int = 1000) -> list[dict]:
 
 def path_id(raw: str, name: str = "id") -> int:
     """An integer id from a URL path segment."""
-    if not raw.isdigit() or len(raw) > 15:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 15:
         raise bad_request(f"'{name}' in the path must be a positive integer")
     return int(raw)

@@ -93,7 +93,7 @@ def parse_report(body: dict) -> Report:
 def _mtoken(body: dict) -> str:
     """A missing or malformed token is an authentication failure (401), not a bad request."""
     token = body.get("mtoken")
-    if not isinstance(token, str) or not 0 < len(token) <= 512:
+    if not isinstance(token, str) or not 0 < len(token) <= 512 or not v.is_text(token):
         raise unauthorized("'mtoken' is missing or invalid")
     return token
 
