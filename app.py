@@ -1,11 +1,19 @@
 """The Chalice app: wiring only. Each API surface is a blueprint under chalicelib/."""
-from chalice import Chalice
+from chalice import Chalice, Rate
 
 from chalicelib.admin_api import admin_api
 from chalicelib.middleware import handle_request
+from chalicelib.scaling import scheduler
 from chalicelib.vast_api import vast_api
 
 app = Chalice(app_name="gpu-control-plane")
 app.register_blueprint(vast_api)
 app.register_blueprint(admin_api)
 app.register_middleware(handle_request, "http")
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def scale_fleet(event: object) -> dict:
+    """Every minute: keep every worker group at the right size."""
+    report = scheduler.run_pass()
+    return {"groups": len(report.outcomes), "seconds": report.seconds, "error": report.error}

@@ -93,6 +93,8 @@ class WorkerGroup(Model):
     template_id = NumberAttribute(null=True)
     launch_args = UnicodeAttribute(null=True)
     created_at = NumberAttribute()
+    lease_owner = UnicodeAttribute(null=True)  # the scheduler pass acting on this group...
+    lease_until = NumberAttribute(null=True)  # ...until then (a conditional write takes it)
 
 
 class WorkersByEndpoint(GlobalSecondaryIndex):
@@ -117,6 +119,9 @@ class Worker(Model):
     token_hash = UnicodeAttribute(hash_key=True)
     worker_id = NumberAttribute()
     instance_id = NumberAttribute(null=True)  # the provider's id, which reports may carry
+    launch_label = UnicodeAttribute(null=True)  # set when the scaler launched it: the instance's label
+    price_per_hour = NumberAttribute(default=0)
+    unavailable = BooleanAttribute(default=False)  # a stopped machine that can no longer start
     account_id = NumberAttribute()
     endpoint_id = NumberAttribute()
     group_id = NumberAttribute()
@@ -172,6 +177,24 @@ class StatBucket(Model):
     expires_at = TTLAttribute(null=True)
 
 
+class Decision(Model):
+    """One action a scheduler pass took on a group: what, why, and how it went."""
+
+    class Meta(_Meta):
+        table_kind = "DECISIONS"
+
+    group_id = NumberAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # time and sequence: newest last
+    t = NumberAttribute()
+    action = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    outcome = UnicodeAttribute()
+    worker_id = NumberAttribute(null=True)
+    instance_id = NumberAttribute(null=True)
+    offer_id = NumberAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
 class Counter(Model):
     """Monotonic id sequences (accounts, endpoints, groups, workers)."""
 
@@ -193,7 +216,7 @@ class ServerKeys(Model):
     key_secret = UnicodeAttribute()
 
 
-MODELS: tuple[type[Model], ...] = (ApiKey, Endpoint, WorkerGroup, Worker, StatBucket, Counter, ServerKeys)
+MODELS: tuple[type[Model], ...] = (ApiKey, Endpoint, WorkerGroup, Worker, StatBucket, Decision, Counter, ServerKeys)
 
 _connection: Connection | None = None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-TABLES = ("API_KEYS", "ENDPOINTS", "WORKER_GROUPS", "WORKERS", "STATS", "META")
+TABLES = ("API_KEYS", "ENDPOINTS", "WORKER_GROUPS", "WORKERS", "STATS", "DECISIONS", "META")
 
 
 def _number(name: str, default: float) -> float:
@@ -56,3 +56,48 @@ def stats_retention_s() -> float:
 def stats_max_points() -> int:
     """Longer timeseries ranges are answered with coarser (merged) buckets."""
     return int(_number("STATS_MAX_POINTS", 1440))
+
+
+def provider_name() -> str:
+    """Which GPU provider the scheduler drives: `vast` or `local`."""
+    return os.environ.get("PROVIDER", "vast")
+
+
+def vast_api_url() -> str:
+    return os.environ.get("VAST_API_URL") or "https://console.vast.ai"
+
+
+def vast_api_key() -> str:
+    """From VAST_API_KEY, or from Secrets Manager when VAST_API_KEY_SECRET names a secret."""
+    if os.environ.get("VAST_API_KEY"):
+        return os.environ["VAST_API_KEY"]
+    secret = os.environ.get("VAST_API_KEY_SECRET")
+    if not secret:
+        return ""
+    import boto3
+
+    return boto3.client("secretsmanager", region_name=region()).get_secret_value(SecretId=secret)["SecretString"]
+
+
+def public_url() -> str:
+    """This API's public URL: launched workers report to it (their REPORT_ADDR)."""
+    return os.environ.get("PUBLIC_URL", "")
+
+
+def lease_s() -> float:
+    """How long a scheduler pass holds a group; longer than a pass takes on one group."""
+    return _number("LEASE_S", 50.0)
+
+
+def decisions_retention_s() -> float:
+    return _number("DECISIONS_RETENTION_DAYS", 14) * 86400
+
+
+def stopped_retention_s() -> float:
+    """How long the record of a stopped (cold) worker is kept without reports."""
+    return _number("STOPPED_RETENTION_DAYS", 30) * 86400
+
+
+def launch_grace_s() -> float:
+    """A launch with no instance listed after this long is forgotten."""
+    return _number("LAUNCH_GRACE_S", 300.0)

@@ -14,7 +14,7 @@ from chalicelib import validation as v
 from chalicelib.api import CONTENT_TYPES, account, body, json_errors
 from chalicelib.credentials import Principal, authenticate
 from chalicelib.errors import not_found
-from chalicelib.models import Endpoint, Worker
+from chalicelib.models import Decision, Endpoint, Worker
 
 vast_api = Blueprint(__name__)
 
@@ -91,6 +91,20 @@ def register_worker(group_id: str) -> dict:
     instance_id = v.integer(request, "instance_id", None)
     worker, token = worker_groups.register_worker(group, instance_id)
     return {"success": True, "id": int(worker.worker_id), "mtoken": token}
+
+
+@_route("/api/v0/autojobs/{group_id}/decisions", ["GET"], "/api/v0/workergroups/{group_id}/decisions")
+def decisions(group_id: str) -> dict:
+    """What the scaler decided for this group, newest first, and how each action went."""
+    principal = account(vast_api.current_request)
+    group = worker_groups.get_group(principal, v.path_id(group_id, "group_id"))
+    params = vast_api.current_request.query_params or {}
+    limit = v.integer({"limit": int(params["limit"]) if params.get("limit", "").isdigit() else params.get("limit")},
+                      "limit", 100, minimum=1, maximum=1000)
+    rows = Decision.query(int(group.group_id), scan_index_forward=False, limit=limit)
+    return {"success": True, "results": [
+        {"t": d.t, "action": d.action, "reason": d.reason, "outcome": d.outcome, "worker_id": d.worker_id,
+         "instance_id": d.instance_id, "offer_id": d.offer_id} for d in rows]}
 
 
 # --- worker reports ----------------------------------------------------------------

@@ -169,3 +169,8 @@ def test_a_stopped_worker_whose_machine_is_gone_is_destroyed_not_started():
 
 def test_a_worker_loading_within_its_deadline_counts_as_coming_capacity():
     assert plan([worker(1), worker(2, "loading", age=100)], steady(18.0)).actions == ()
+
+
+def test_a_loading_worker_without_a_benchmark_counts_what_its_peers_serve():
+    workers = [worker(1), worker(2), WorkerState(3, "loading", 0.0, 1.0, NOW - 60)]
+    assert plan(workers, steady(27.0), offers=offers(1.0)).actions == ()  # 10 + 10 + (10) = 30

@@ -60,3 +60,19 @@ class Provider(Protocol):
     def destroy(self, instance_id: int) -> None: ...
 
     def list_instances(self) -> list[Instance]: ...
+
+
+def from_settings() -> Provider:
+    """The provider the settings name (PROVIDER, VAST_API_URL, VAST_API_KEY)."""
+    from chalicelib import settings
+
+    name = settings.provider_name()
+    if name == "vast":
+        from chalicelib.providers.vast import VastProvider
+
+        return VastProvider(settings.vast_api_url(), settings.vast_api_key())
+    if name == "local":
+        from chalicelib.providers.local import LocalProvider
+
+        return LocalProvider.from_settings()
+    raise ProviderError(f"unknown PROVIDER '{name}': use 'vast' or 'local'")

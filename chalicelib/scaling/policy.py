@@ -14,7 +14,7 @@ Capacity is in work units per second. The knobs mean what Vast users expect:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 ACTIVE = ("running", "idle")
 WARMING = ("launching", "starting", "loading")
@@ -170,9 +170,11 @@ def decide(snapshot: Snapshot) -> Plan:
     replaced = _replacements(snapshot)
     gone = {a.worker_id for a in replaced}
     kept = [w for w in snapshot.workers if w.id not in gone]
+    guess = _expected_perf(snapshot) or 0.0
     fleet = _Fleet(
         active=[w for w in kept if w.status in ACTIVE],
-        warming=[w for w in kept if w.status in WARMING],
+        # A machine still loading has no benchmark yet: count what its peers serve.
+        warming=[w if w.perf else replace(w, perf=guess) for w in kept if w.status in WARMING],
         stopped=[w for w in kept if w.status == STOPPED],
         actions=list(replaced),
     )

@@ -1,0 +1,282 @@
+"""The reconciler: one pass over one worker group.
+
+Take the group's lease, reconcile our records with the provider's own list, build the
+snapshot, ask the policy, act through the provider, record every decision. The policy
+decides; everything with side effects is here.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib import settings, stats
+from chalicelib.models import Decision, Endpoint, StatBucket, Worker, WorkerGroup, epoch
+from chalicelib.providers import Instance, LaunchSpec, Provider, ProviderAuthError, ProviderError, ProviderUnavailable
+from chalicelib.scaling import policy
+from chalicelib.worker_groups import register_worker
+
+LABEL_PREFIX = "gpucp"
+_SEQUENCE = iter(range(10**9))
+
+
+def label(group_id: int, worker_id: int) -> str:
+    return f"{LABEL_PREFIX}-{group_id}-{worker_id}"
+
+
+def parse_label(text: str) -> tuple[int, int] | None:
+    parts = text.split("-")
+    if len(parts) == 3 and parts[0] == LABEL_PREFIX and parts[1].isdigit() and parts[2].isdigit():
+        return int(parts[1]), int(parts[2])
+    return None
+
+
+@dataclass
+class Outcome:
+    """What a pass did to one group."""
+
+    group_id: int
+    skipped: str | None = None
+    plan: policy.Plan | None = None
+    decisions: list[Decision] = field(default_factory=list)
+    auth_failed: bool = False
+
+    def count(self, action: str) -> int:
+        return sum(1 for d in self.decisions if d.action == action and d.outcome == "ok")
+
+
+def acquire_lease(group: WorkerGroup, owner: str, now: float) -> bool:
+    """Take the group for this pass: a conditional write, so overlapping passes never both act."""
+    try:
+        group.update(
+            actions=[WorkerGroup.lease_owner.set(owner), WorkerGroup.lease_until.set(now + settings.lease_s())],
+            condition=WorkerGroup.lease_until.does_not_exist() | (WorkerGroup.lease_until < now),
+        )
+        return True
+    except UpdateError:
+        return False
+
+
+def release_lease(group: WorkerGroup, owner: str) -> None:
+    try:
+        group.update(actions=[WorkerGroup.lease_until.set(0)], condition=WorkerGroup.lease_owner == owner)
+    except UpdateError:
+        pass  # taken over after our lease ran out: nothing to release
+
+
+def load_history(endpoint_id: int, groups_sharing: int, now: float, window_s: float) -> tuple:
+    """(time, load) samples of the endpoint, shared evenly by its groups: full buckets, then now."""
+    width = settings.stats_bucket_s()
+    span = StatBucket.t.between(stats.bucket_start(now - window_s), stats.bucket_start(now))
+    samples = []
+    for bucket in StatBucket.query(stats.series("e", endpoint_id), span):
+        window = stats.Window(min(width, max(now - int(bucket.t), 1.0)))  # the last bucket is still filling
+        window.add(bucket)
+        samples.append((float(bucket.t), window.metric("curload") / groups_sharing))
+    return tuple(samples)
+
+
+def failed_pass(group: WorkerGroup, now: float, error: str) -> Decision:
+    """The decision recorded for a group when the pass could not even list the instances."""
+    return Decision(int(group.group_id), f"{now:017.6f}#{next(_SEQUENCE):09d}", t=now, action="pass",
+                    reason="listing the provider's instances failed", outcome=f"failed: {error}"[:500],
+                    expires_at=epoch(now + settings.decisions_retention_s()))
+
+
+class GroupPass:
+    """Acting on one group. `provider` calls raise ProviderError; a refused key stops the pass."""
+
+    def __init__(self, provider: Provider, group: WorkerGroup, endpoint: Endpoint, now: float):
+        self.provider, self.group, self.endpoint, self.now = provider, group, endpoint, now
+        self.outcome = Outcome(int(group.group_id))
+
+    # --- reconcile ------------------------------------------------------------------
+    def reconcile(self, workers: list[Worker], instances: list[Instance]) -> list[Worker]:
+        """Match records to the provider's instances: link, forget vanished ones, destroy orphans."""
+        by_worker = {}
+        for instance in instances:
+            parsed = parse_label(instance.label)
+            if parsed and parsed[0] == int(self.group.group_id):
+                by_worker[parsed[1]] = instance
+        kept = []
+        for worker in workers:
+            instance = by_worker.pop(int(worker.worker_id), None)
+            if worker.launch_label is None:  # brought by its owner: not ours to reconcile
+                kept.append(worker)
+            elif instance is None:
+                if worker.status == "launching" and self.now - float(worker.started_at) < settings.launch_grace_s():
+                    kept.append(worker)  # the launch may still be on its way
+                else:
+                    worker.delete()
+                    self._record("forget", "its instance is gone from the provider's list", "ok", worker)
+            else:
+                kept.append(self._sync(worker, instance))
+        for worker_id, instance in by_worker.items():
+            outcome = self._call(self.provider.destroy, instance.id)
+            self._record("destroy", f"orphan: instance {instance.id} is labelled for worker {worker_id}, "
+                         "which has no record", outcome, instance_id=instance.id)
+        return kept
+
+    def _sync(self, worker: Worker, instance: Instance) -> Worker:
+        changes = []
+        if worker.instance_id is None:
+            changes.append(Worker.instance_id.set(instance.id))
+        if instance.state == "unavailable" and not worker.unavailable:
+            changes.append(Worker.unavailable.set(True))
+        if instance.price_per_hour and instance.price_per_hour != float(worker.price_per_hour or 0):
+            changes.append(Worker.price_per_hour.set(instance.price_per_hour))
+        if changes:
+            worker.update(actions=changes)
+        return worker
+
+    # --- decide -----------------------------------------------------------------------
+    def snapshot(self, workers: list[Worker], load: tuple) -> policy.Snapshot:
+        group, endpoint = self.group, self.endpoint
+        knobs = policy.Knobs(
+            min_load=float(group.min_load), target_util=float(group.target_util), cold_mult=float(group.cold_mult),
+            cold_workers=int(group.cold_workers), test_workers=int(group.test_workers),
+            max_workers=int(group.max_workers),
+            inactivity_timeout=float(endpoint.inactivity_timeout) if endpoint.inactivity_timeout else None,
+            endpoint_state=endpoint.endpoint_state,
+        )
+        return policy.Snapshot(self.now, knobs, tuple(self._state(w) for w in workers), load)
+
+    def _state(self, worker: Worker) -> policy.WorkerState:
+        status = worker.status
+        if status != "stopped" and not worker.is_live(self.now):
+            status = "error"  # silent past its timeout
+        return policy.WorkerState(
+            id=int(worker.worker_id), status=status, perf=float(worker.max_perf or 0),
+            price_per_hour=float(worker.price_per_hour or 0), created_at=float(worker.started_at),
+            reliability=float(worker.reliability if worker.reliability is not None else 1.0),
+            available=not worker.unavailable, benchmarked=float(worker.max_perf or 0) > 0,
+        )
+
+    def decide(self, snapshot: policy.Snapshot) -> policy.Plan:
+        plan = policy.decide(snapshot)
+        if plan.needs_offers:
+            found = self.provider.search_offers(self.group.search_params, float(self.group.gpu_ram),
+                                                limit=max(int(self.group.max_workers), 1))
+            offers = tuple(policy.Offer(o.id, o.price_per_hour) for o in found)
+            plan = policy.decide(replace(snapshot, offers=offers))
+        return plan
+
+    # --- act --------------------------------------------------------------------------
+    def act(self, plan: policy.Plan, workers: list[Worker]) -> None:
+        by_id = {int(w.worker_id): w for w in workers}
+        order = {"destroy": 0, "stop": 1, "start": 2, "launch": 3}
+        for action in sorted(plan.actions, key=lambda a: order[a.kind]):
+            if self.outcome.auth_failed:
+                self._record(action.kind, action.reason, "skipped: the provider refused the key",
+                             offer_id=action.offer_id)
+                continue
+            if action.kind == "launch":
+                self._launch(action)
+                continue
+            worker = by_id[action.worker_id]
+            if worker.launch_label is None:
+                self._record(action.kind, action.reason, "skipped: not launched by the scaler", worker)
+                continue
+            getattr(self, f"_{action.kind}")(action, worker)
+
+    def _call(self, method, *args) -> str:
+        try:
+            method(*args)
+            return "ok"
+        except ProviderAuthError as error:
+            self.outcome.auth_failed = True
+            return f"failed: {error}"
+        except ProviderError as error:
+            return f"failed: {error}"
+
+    def _destroy(self, action: policy.Action, worker: Worker) -> None:
+        outcome = self._call(self.provider.destroy, int(worker.instance_id)) if worker.instance_id else "ok"
+        if outcome == "ok":
+            worker.delete()
+        self._record("destroy", action.reason, outcome, worker)
+
+    def _stop(self, action: policy.Action, worker: Worker) -> None:
+        outcome = self._call(self.provider.stop, int(worker.instance_id))
+        if outcome == "ok":
+            worker.update(actions=[Worker.status.set("stopped"), Worker.routed_load.set(0),
+                                   Worker.expires_at.set(epoch(self.now + settings.stopped_retention_s()))])
+        self._record("stop", action.reason, outcome, worker)
+
+    def _start(self, action: policy.Action, worker: Worker) -> None:
+        try:
+            self.provider.start(int(worker.instance_id))
+        except ProviderUnavailable as error:
+            worker.update(actions=[Worker.unavailable.set(True)])  # the next pass replaces it
+            outcome = f"failed: {error}"
+        except ProviderError as error:
+            self.outcome.auth_failed |= isinstance(error, ProviderAuthError)
+            outcome = f"failed: {error}"
+        else:
+            worker.update(actions=[Worker.status.set("starting"), Worker.started_at.set(self.now),
+                                   Worker.expires_at.set(epoch(self.now + settings.registration_timeout_s()))])
+            outcome = "ok"
+        self._record("start", action.reason, outcome, worker)
+
+    def _launch(self, action: policy.Action) -> None:
+        if not settings.public_url():
+            self._record("launch", action.reason, "failed: PUBLIC_URL is not set, so a new worker could not report",
+                         offer_id=action.offer_id)
+            return
+        worker, token = register_worker(self.group, now=self.now)
+        name = label(int(self.group.group_id), int(worker.worker_id))
+        worker.update(actions=[Worker.status.set("launching"), Worker.launch_label.set(name)])
+        spec = LaunchSpec(
+            label=name,
+            env={"CONTAINER_ID": str(int(worker.worker_id)), "MASTER_TOKEN": token,
+                 "REPORT_ADDR": settings.public_url()},
+            template_hash=self.group.template_hash, launch_args=self.group.launch_args,
+        )
+        try:
+            instance_id = self.provider.launch(action.offer_id, spec)
+        except ProviderAuthError as error:
+            self.outcome.auth_failed = True
+            worker.delete()
+            self._record("launch", action.reason, f"failed: {error}", worker, offer_id=action.offer_id)
+            return
+        except ProviderError as error:
+            # Kept as "launching": if the instance exists after all, the next pass links it by label.
+            self._record("launch", action.reason, f"failed: {error}", worker, offer_id=action.offer_id)
+            return
+        worker.update(actions=[Worker.instance_id.set(instance_id)])
+        self._record("launch", action.reason, "ok", worker, offer_id=action.offer_id, instance_id=instance_id)
+
+    def _record(self, action: str, reason: str, outcome: str, worker: Worker | None = None, *,
+                offer_id: int | None = None, instance_id: int | None = None) -> None:
+        self.outcome.decisions.append(Decision(
+            int(self.group.group_id), f"{self.now:017.6f}#{next(_SEQUENCE):09d}", t=self.now, action=action,
+            reason=reason[:500], outcome=outcome[:500],
+            worker_id=int(worker.worker_id) if worker is not None else None,
+            instance_id=instance_id if instance_id is not None else (
+                int(worker.instance_id) if worker is not None and worker.instance_id else None),
+            offer_id=offer_id, expires_at=epoch(self.now + settings.decisions_retention_s()),
+        ))
+
+
+def scale_group(provider: Provider, group: WorkerGroup, endpoint: Endpoint, workers: list[Worker],
+                instances: list[Instance], load: tuple, now: float | None = None) -> Outcome:
+    """One pass over one group; returns what it did (decisions are saved by the caller)."""
+    now = time.time() if now is None else now
+    owner = uuid.uuid4().hex
+    if not acquire_lease(group, owner, now):
+        return Outcome(int(group.group_id), skipped="another pass holds the group")
+    run = GroupPass(provider, group, endpoint, now)
+    try:
+        kept = run.reconcile(workers, instances)
+        if not run.outcome.auth_failed:
+            run.outcome.plan = run.decide(run.snapshot(kept, load))
+            run.act(run.outcome.plan, kept)
+    except ProviderAuthError as error:
+        run.outcome.auth_failed = True
+        run._record("pass", "the provider refused the key", f"failed: {error}")
+    except ProviderError as error:
+        run._record("pass", "a provider call failed", f"failed: {error}")
+    finally:
+        release_lease(group, owner)
+    return run.outcome

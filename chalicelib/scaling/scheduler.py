@@ -1,0 +1,95 @@
+"""The scheduled pass: every active worker group, one `scale_group` each.
+
+DynamoDB requests per group are constant in the number of its workers: a lease write,
+one paged Query of the workers, one Query of the endpoint's load (shared by its
+groups), the decisions in batches, the lease release, and one write per action taken.
+The provider's instance list is read once per pass, for all groups.
+"""
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from chalicelib import providers
+from chalicelib.models import Decision, Endpoint, Worker, WorkerGroup, WorkersByEndpoint, bind
+from chalicelib.observability import logger, metrics
+from chalicelib.providers import Provider, ProviderError
+from chalicelib.scaling.policy import Knobs
+from chalicelib.scaling.scale_group import Outcome, failed_pass, load_history, scale_group
+
+
+@dataclass
+class PassReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+
+    def count(self, action: str) -> int:
+        return sum(o.count(action) for o in self.outcomes)
+
+
+def run_pass(provider: Provider | None = None, now: float | None = None) -> PassReport:
+    """Scale every worker group once. A refused provider key ends the pass at once."""
+    started = time.perf_counter()
+    now = time.time() if now is None else now
+    bind()
+    report = PassReport()
+    groups = list(WorkerGroup.scan())
+    if not groups:
+        return report
+    try:
+        provider = provider or providers.from_settings()
+        instances = provider.list_instances()
+    except ProviderError as error:
+        # Reported where users look (each group's decisions) and where operators look (logs,
+        # metrics); the next pass tries once more, no sooner.
+        report.error = str(error)
+        logger.error("scaling pass could not list the provider's instances", error=str(error))
+        _save([failed_pass(g, now, str(error)) for g in groups])
+        report.seconds = time.perf_counter() - started
+        _publish(report)
+        return report
+    endpoints = {(int(e.account_id), int(e.endpoint_id)): e for e in Endpoint.batch_get(
+        {(int(g.account_id), int(g.endpoint_id)) for g in groups})}
+    sharing: dict[int, int] = defaultdict(int)
+    for group in groups:
+        sharing[int(group.endpoint_id)] += 1
+    history: dict[int, tuple] = {}
+    window = Knobs().scale_down_delay_s
+    for group in groups:
+        endpoint = endpoints.get((int(group.account_id), int(group.endpoint_id)))
+        if endpoint is None:
+            continue  # its endpoint was deleted: the group goes with it
+        endpoint_id = int(endpoint.endpoint_id)
+        if endpoint_id not in history:
+            history[endpoint_id] = load_history(endpoint_id, sharing[endpoint_id], now, window)
+        workers = list(Worker.by_endpoint.query(endpoint_id, WorkersByEndpoint.group_id == int(group.group_id)))
+        outcome = scale_group(provider, group, endpoint, workers, instances, history[endpoint_id], now)
+        _save(outcome.decisions)
+        report.outcomes.append(outcome)
+        if outcome.auth_failed:
+            report.error = "the provider refused the API key"
+            logger.error("scaling pass stopped: the provider refused the API key", group_id=outcome.group_id)
+            break
+    report.seconds = time.perf_counter() - started
+    _publish(report)
+    return report
+
+
+def _save(decisions: list[Decision]) -> None:
+    if decisions:
+        with Decision.batch_write() as batch:
+            for decision in decisions:
+                batch.save(decision)
+
+
+def _publish(report: PassReport) -> None:
+    for action, name in (("launch", "Launches"), ("destroy", "Destroys"), ("stop", "Stops"), ("start", "Starts")):
+        metrics.add_metric(name=name, unit="Count", value=report.count(action))
+    failed = sum(1 for o in report.outcomes for d in o.decisions if d.outcome.startswith("failed"))
+    metrics.add_metric(name="ActionErrors", unit="Count", value=failed + (1 if report.error else 0))
+    metrics.add_metric(name="PassSeconds", unit="Seconds", value=report.seconds)
+    metrics.flush_metrics()
+    logger.info("scaling pass", groups=len(report.outcomes), seconds=round(report.seconds, 2),
+                launches=report.count("launch"), destroys=report.count("destroy"), errors=failed)

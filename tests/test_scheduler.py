@@ -1,0 +1,210 @@
+"""The scheduled pass against the fake Vast API over real HTTP: faults, races, replacements."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from chalicelib import worker_status
+from chalicelib.accounts import create_account
+from chalicelib.credentials import Principal
+from chalicelib.endpoints import create_endpoint
+from chalicelib.models import Decision, Worker, WorkerGroup
+from chalicelib.providers.vast import VastProvider
+from chalicelib.scaling import scheduler
+from chalicelib.scaling.scale_group import label
+from chalicelib.worker_groups import create_group
+from tests.support.fake_vast import FakeVast
+
+T0 = 1_800_000_000.0
+
+
+@pytest.fixture
+def fake(aws):
+    server = FakeVast()
+    server.url = server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def vast(fake):
+    return VastProvider(fake.url, fake.api_key, timeout_s=0.15, backoff_s=0.01, max_backoff_s=0.05, attempts=3)
+
+
+@pytest.fixture
+def group(aws, monkeypatch):
+    monkeypatch.setenv("PUBLIC_URL", "https://control-plane.example")
+    monkeypatch.setenv("WORKER_TIMEOUT_S", "150")  # these tests report once a pass, not every 10 s
+    account_id, _ = create_account("fleet")
+    endpoint = create_endpoint(account_id, {"endpoint_name": "llm"})
+    # Demand of 27 units/s at target_util 0.9 is a target of 30: three workers of 10 units/s.
+    return create_group(Principal(account_id), {"endpoint_id": int(endpoint.endpoint_id), "min_load": 27,
+                                                "cold_mult": 1, "cold_workers": 0, "test_workers": 3})
+
+
+def boot(fake: FakeVast, now: float, perf: float = 10.0) -> None:
+    """What the launched machines would do: report in, loaded, to the address they were given."""
+    for instance in fake.live():
+        if instance.intended == "running" and not instance.failed:
+            env = instance.env
+            assert env["REPORT_ADDR"] == "https://control-plane.example"
+            worker_status.record_report({"id": int(env["CONTAINER_ID"]), "mtoken": env["MASTER_TOKEN"],
+                                         "loadtime": 30.0, "max_perf": perf, "url": f"http://10.0.0.{instance.id}"},
+                                        now=now)
+
+
+def records(group) -> list[Worker]:
+    return [w for w in Worker.scan() if int(w.group_id) == int(group.group_id)]
+
+
+def decisions(group) -> list[Decision]:
+    return list(Decision.query(int(group.group_id)))
+
+
+def assert_no_orphans_or_duplicates(fake, group):
+    instances = {i.id: i for i in fake.live()}
+    linked = [int(w.instance_id) for w in records(group) if w.instance_id]
+    assert len(linked) == len(set(linked)), "two records claim one instance"
+    assert set(linked) == set(instances), "an instance without a record, or a record without an instance"
+    for worker in records(group):
+        assert instances[int(worker.instance_id)].label == label(int(group.group_id), int(worker.worker_id))
+
+
+def test_a_pass_launches_what_the_target_needs_with_labels_and_env(fake, vast, group):
+    report = scheduler.run_pass(vast, now=T0)
+    assert report.count("launch") == 3 and report.error is None
+    assert_no_orphans_or_duplicates(fake, group)
+    boot(fake, T0 + 60)
+    assert scheduler.run_pass(vast, now=T0 + 60).count("launch") == 0
+    assert {w.status for w in records(group)} == {"idle"}
+
+
+def test_with_30_percent_of_calls_failing_it_converges_without_duplicates_or_orphans(fake, vast, group):
+    fake.failure_rate = 0.3
+    now = T0
+    for _ in range(12):
+        scheduler.run_pass(vast, now=now)
+        now += 60
+        boot(fake, now)
+    fake.failure_rate = 0.0
+    scheduler.run_pass(vast, now=now)
+    assert_no_orphans_or_duplicates(fake, group)
+    serving = [w for w in records(group) if w.status in ("running", "idle")]
+    assert len(serving) == 3 and len(fake.live()) == 3
+    assert any(d.outcome.startswith("failed") for d in decisions(group)), "the faults were not exercised"
+
+
+def test_two_passes_racing_on_a_group_launch_nothing_twice(fake, vast, group):
+    barrier = threading.Barrier(2)
+    reports = []
+
+    def run():
+        barrier.wait()
+        reports.append(scheduler.run_pass(vast, now=T0))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert fake.launches == 3
+    assert sorted(r.outcomes[0].skipped or "acted" for r in reports) == ["acted", "another pass holds the group"]
+    assert_no_orphans_or_duplicates(fake, group)
+
+
+def test_a_worker_that_never_finishes_loading_is_replaced_after_the_deadline(fake, vast, group):
+    scheduler.run_pass(vast, now=T0)
+    stuck = fake.live()[0]
+    stuck.failed = True  # never reports
+    destroyed_at = None
+    for t in range(60, 1500, 60):
+        boot(fake, T0 + t)
+        report = scheduler.run_pass(vast, now=T0 + t)
+        if report.count("destroy"):
+            destroyed_at = t
+            assert report.count("destroy") == 1 and report.count("launch") == 1, report.outcomes[0].plan
+            break
+    assert destroyed_at == 1260  # the first pass past the 1200 s loading deadline
+    assert stuck.id not in {i.id for i in fake.live()}
+    assert any("not serving" in d.reason for d in decisions(group) if d.action == "destroy")
+
+
+def test_a_refused_key_is_reported_once_per_pass_and_not_retried(fake, group):
+    wrong = VastProvider(fake.url, "not-the-key", timeout_s=0.15, backoff_s=0.01)
+    report = scheduler.run_pass(wrong, now=T0)
+    assert "refused" in report.error and fake.calls == ["GET /api/v1/instances/"]
+    assert "refused" in decisions(group)[-1].outcome
+    scheduler.run_pass(wrong, now=T0 + 60)
+    assert len(fake.calls) == 2  # one call a pass, no retry loop
+
+
+def test_orphans_are_destroyed_and_vanished_instances_forgotten(fake, vast, group):
+    scheduler.run_pass(vast, now=T0)
+    boot(fake, T0 + 60)
+    gone = fake.live()[0]
+    del fake.instances[gone.id]  # destroyed behind our back
+    orphan_id = vast.launch(fake.offers[-1]["id"], _spec(label(int(group.group_id), 999)))
+    report = scheduler.run_pass(vast, now=T0 + 120)
+    actions = {(d.action, d.outcome) for d in report.outcomes[0].decisions}
+    assert ("forget", "ok") in actions and ("destroy", "ok") in actions
+    assert orphan_id not in {i.id for i in fake.live()}
+    assert_no_orphans_or_duplicates(fake, group)
+
+
+def test_a_stopped_worker_whose_machine_was_taken_is_replaced(fake, vast, group):
+    scheduler.run_pass(vast, now=T0)
+    boot(fake, T0 + 60)
+    set_min_load(group, 18)
+    boot(fake, T0 + 120)
+    scheduler.run_pass(vast, now=T0 + 120)  # target 20: one worker is stopped (kept cold: cold_mult 1.5)
+    (stopped,) = [w for w in records(group) if w.status == "stopped"]
+    fake.take_gpu(int(stopped.instance_id))
+    set_min_load(group, 27)
+    boot(fake, T0 + 180)
+    failed_start = scheduler.run_pass(vast, now=T0 + 180)
+    assert any(d.action == "start" and "failed" in d.outcome for d in failed_start.outcomes[0].decisions)
+    boot(fake, T0 + 240)
+    replaced = scheduler.run_pass(vast, now=T0 + 240)
+    kinds = [(d.action, d.outcome) for d in replaced.outcomes[0].decisions]
+    assert ("destroy", "ok") in kinds and ("launch", "ok") in kinds
+
+
+def set_min_load(group, value: float) -> None:
+    WorkerGroup.get(int(group.account_id), int(group.group_id)).update(
+        actions=[WorkerGroup.min_load.set(value), WorkerGroup.cold_mult.set(1.5)])
+
+
+def _spec(name):
+    from chalicelib.providers import LaunchSpec
+
+    return LaunchSpec(label=name, env={})
+
+
+def test_the_scheduled_lambda_acts_and_its_decisions_are_readable(api, fake, monkeypatch):
+    monkeypatch.setenv("PROVIDER", "vast")
+    monkeypatch.setenv("VAST_API_URL", fake.url)
+    monkeypatch.setenv("VAST_API_KEY", fake.api_key)
+    monkeypatch.setenv("PUBLIC_URL", "https://control-plane.example")
+    group = api.group(api.endpoint("llm"), min_load=9, cold_mult=1, cold_workers=0, test_workers=1)
+    result = api.client.lambda_.invoke("scale_fleet", api.client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
+    assert result.payload["groups"] == 1 and result.payload["error"] is None
+    assert len(fake.live()) == 1
+    reply = api.ok("GET", f"/api/v0/autojobs/{group['id']}/decisions/")
+    (decision,) = reply["results"]
+    assert decision["action"] == "launch" and decision["outcome"] == "ok"
+    assert "below target 10.0" in decision["reason"] and decision["instance_id"] == fake.live()[0].id
+    assert api.ok("GET", f"/api/v0/workergroups/{group['id']}/decisions?limit=5")["results"] == reply["results"]
+
+
+def test_without_a_public_url_nothing_is_launched_and_the_decision_says_why(fake, vast, group, monkeypatch):
+    monkeypatch.delenv("PUBLIC_URL")
+    report = scheduler.run_pass(vast, now=T0)
+    assert fake.launches == 0 and report.count("launch") == 0
+    assert "PUBLIC_URL" in decisions(group)[0].outcome
+
+
+def test_decisions_of_another_accounts_group_are_a_404(api, other_api):
+    group = api.group(api.endpoint("llm"))
+    assert other_api.call("GET", f"/api/v0/autojobs/{group['id']}/decisions/")[0] == 404
