@@ -76,7 +76,7 @@ def route(body: dict, now: float | None = None) -> dict:
     if endpoint.endpoint_name != request.endpoint:
         raise not_found(f"endpoint '{request.endpoint}' for this key")
     is_new = request.request_idx == 0
-    request_idx = request.request_idx or secrets.randbelow(2**52) + 1
+    request_idx = request.request_idx or secrets.randbelow(10**15) + 1  # within what request_idx accepts
     reply = {"endpoint": endpoint.endpoint_name, "request_idx": request_idx, "cost": request.cost}
     workers = endpoint_workers(int(endpoint.endpoint_id)) if endpoint.endpoint_state != "stopped" else []
     while True:

@@ -111,3 +111,11 @@ def test_expired_loading_errored_or_urlless_workers_are_never_chosen():
 def test_queue_limit_counts_work_routed_since_the_last_report():
     assert choose_worker([ready(1, perf=10, queue=20, routed=20)], cost=1, max_queue_time=3, now=0) is None
     assert choose_worker([ready(1, perf=10, queue=20, routed=10)], cost=1, max_queue_time=3, now=0) is not None
+
+
+def test_the_request_idx_given_out_is_one_the_route_call_accepts_back(api, endpoint, monkeypatch):
+    from chalicelib import routing
+
+    monkeypatch.setattr(routing.secrets, "randbelow", lambda n: n - 1)  # the largest it can draw
+    first = route(api, endpoint)
+    assert route(api, endpoint, request_idx=first["request_idx"])["request_idx"] == first["request_idx"]
