@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print figures (recorded in BENCHMARKS.md), never timed tests."""
