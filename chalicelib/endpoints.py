@@ -39,7 +39,7 @@ def parse_knobs(body: dict, *, partial: bool) -> dict[str, Any]:
 
 
 def parse_name(body: dict, *, required: bool = True) -> str | None:
-    name = v.string(body, "endpoint_name", None if not required else v._MISSING, min_len=1, max_len=128)
+    name = v.string(body, "endpoint_name", v.REQUIRED if required else None, min_len=1, max_len=128)
     if name is not None and name.strip() != name:
         raise bad_request("'endpoint_name' must not start or end with whitespace")
     return name

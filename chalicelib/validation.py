@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.errors import bad_request
 
-_MISSING = object()
+REQUIRED = object()  # the default that makes a field mandatory
 LARGEST = 1e15  # beyond any real knob, and within what DynamoDB numbers hold exactly
 SMALLEST = 1e-6  # non-zero numbers nearer zero than this are refused (DynamoDB cannot hold 1e-130)
 
@@ -30,7 +30,7 @@ def json_object(raw: bytes | None, *, allow_empty: bool = False) -> dict:
 def number(
     body: dict,
     name: str,
-    default: Any = _MISSING,
+    default: Any = REQUIRED,
     *,
     minimum: float | None = 0,
     maximum: float | None = LARGEST,
@@ -38,9 +38,9 @@ def number(
     exclusive_minimum: bool = False,
 ) -> Any:
     """A finite number (bools and numeric strings refused), within bounds."""
-    value = body.get(name, _MISSING)
-    if value is _MISSING or value is None:
-        if default is _MISSING:
+    value = body.get(name, REQUIRED)
+    if value is REQUIRED or value is None:
+        if default is REQUIRED:
             raise bad_request(f"'{name}' is required")
         return default
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -63,14 +63,14 @@ def number(
     return value
 
 
-def integer(body: dict, name: str, default: Any = _MISSING, **bounds: Any) -> Any:
+def integer(body: dict, name: str, default: Any = REQUIRED, **bounds: Any) -> Any:
     return number(body, name, default, integer=True, **bounds)
 
 
-def string(body: dict, name: str, default: Any = _MISSING, *, max_len: int = 256, min_len: int = 0) -> Any:
-    value = body.get(name, _MISSING)
-    if value is _MISSING or value is None:
-        if default is _MISSING:
+def string(body: dict, name: str, default: Any = REQUIRED, *, max_len: int = 256, min_len: int = 0) -> Any:
+    value = body.get(name, REQUIRED)
+    if value is REQUIRED or value is None:
+        if default is REQUIRED:
             raise bad_request(f"'{name}' is required")
         return default
     if not isinstance(value, str) or not is_text(value):
@@ -89,10 +89,10 @@ def is_text(value: str) -> bool:
         return False
 
 
-def boolean(body: dict, name: str, default: Any = _MISSING) -> Any:
-    value = body.get(name, _MISSING)
-    if value is _MISSING or value is None:
-        if default is _MISSING:
+def boolean(body: dict, name: str, default: Any = REQUIRED) -> Any:
+    value = body.get(name, REQUIRED)
+    if value is REQUIRED or value is None:
+        if default is REQUIRED:
             raise bad_request(f"'{name}' is required")
         return default
     if not isinstance(value, bool):
@@ -100,7 +100,7 @@ def boolean(body: dict, name: str, default: Any = _MISSING) -> Any:
     return value
 
 
-def choice(body: dict, name: str, options: tuple[str, ...], default: Any = _MISSING) -> Any:
+def choice(body: dict, name: str, options: tuple[str, ...], default: Any = REQUIRED) -> Any:
     value = string(body, name, default)
     if value is not default and value not in options:
         raise bad_request(f"'{name}' must be one of: {', '.join(options)}")
@@ -108,8 +108,8 @@ def choice(body: dict, name: str, options: tuple[str, ...], default: Any = _MISS
 
 
 def object_list(body: dict, name: str, *, max_items: int = 1000) -> list[dict]:
-    value = body.get(name, _MISSING)
-    if value is _MISSING or value is None:
+    value = body.get(name, REQUIRED)
+    if value is REQUIRED or value is None:
         raise bad_request(f"'{name}' is required")
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise bad_request(f"'{name}' must be a list of objects")

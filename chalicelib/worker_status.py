@@ -171,7 +171,7 @@ def next_state(worker: Worker, report: Report, now: float) -> Transition:
         value = getattr(report, name)
         if value is not None and value != "":
             changes[name] = value
-    capacity_s = max_perf * min(span, MAX_SPAN_S) if status in ("running", "idle") else 0.0
+    capacity_s = max_perf * span if status in ("running", "idle") else 0.0
     return Transition(changes, work=load * span, capacity_s=capacity_s, reqs=float(new_reqs))
 
 
