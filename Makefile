@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: install run test lint clean
+.PHONY: install run demo test lint clean
 
 install: $(VENV)/.installed
 
@@ -16,6 +16,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 # The API on http://127.0.0.1:$${PORT:-8000} over an embedded DynamoDB (moto server).
 run: install
 	$(BIN)/python -m devstack
+
+# The same, with load in waves through /route/ and a live summary of the fleet.
+demo: install
+	$(BIN)/python -m devstack --demo
 
 lint: install
 	$(BIN)/ruff check .

@@ -101,3 +101,12 @@ def stopped_retention_s() -> float:
 def launch_grace_s() -> float:
     """A launch with no instance listed after this long is forgotten."""
     return _number("LAUNCH_GRACE_S", 300.0)
+
+
+POLICY_THRESHOLDS = ("loading_deadline_s", "min_reliability", "prediction_window_s", "lead_time_s",
+                     "scale_down_delay_s")
+
+
+def policy_thresholds() -> dict[str, float]:
+    """Overrides of the policy's thresholds (e.g. SCALE_DOWN_DELAY_S=60 for a quick local demo)."""
+    return {name: float(os.environ[name.upper()]) for name in POLICY_THRESHOLDS if os.environ.get(name.upper())}

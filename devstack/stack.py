@@ -1,4 +1,9 @@
-"""Start and stop the local stack's processes: moto server (DynamoDB) and `chalice local`."""
+"""Start and stop the local stack's processes: moto server (DynamoDB) and `chalice local`.
+
+The environment it gives them (and the scheduler it runs, see `devstack.fleet`) makes a
+fleet change within a minute instead of ten: short stats buckets and scale-down delay,
+quick-loading example workers. Anything already set in the environment wins.
+"""
 from __future__ import annotations
 
 import json
@@ -16,6 +21,17 @@ from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+STATE_DIR = ROOT / ".devstack"
+QUICK_FLEET = {
+    "STATS_BUCKET_S": "10",
+    "WORKER_TIMEOUT_S": "30",
+    "PREDICTION_WINDOW_S": "60",
+    "LEAD_TIME_S": "20",
+    "SCALE_DOWN_DELAY_S": "60",
+    "LOADING_DEADLINE_S": "120",
+    "UPDATE_INTERVAL": "3",  # the example worker's report interval
+    "LOAD_SECONDS": "3",  # the example worker's "model load"
+}
 
 
 def free_port() -> int:
@@ -64,7 +80,12 @@ class Stack:
         from chalicelib.credentials import hash_secret
 
         return {
+            **QUICK_FLEET,
             **os.environ,
+            "PROVIDER": os.environ.get("PROVIDER", "local"),
+            "LOCAL_PROVIDER_DIR": os.environ.get("LOCAL_PROVIDER_DIR", str(STATE_DIR)),
+            "PUBLIC_URL": os.environ.get("PUBLIC_URL", self.url),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
             "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
             "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),

@@ -43,9 +43,10 @@ SEED_000_CURL = ("curl https://run.vast.ai/get_autogroup_stats/ -X POST "
 
 
 @pytest.fixture(scope="module")
-def make_run():
+def make_run(tmp_path_factory):
     port = free_port()
-    env = {**os.environ, "PORT": str(port), "LOCAL_API_KEY": LOCAL_KEY}
+    env = {**os.environ, "PORT": str(port), "LOCAL_API_KEY": LOCAL_KEY,
+           "LOCAL_PROVIDER_DIR": str(tmp_path_factory.mktemp("local-provider"))}
     env.pop("DYNAMODB_ENDPOINT", None)
     process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

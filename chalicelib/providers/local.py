@@ -70,7 +70,8 @@ class LocalProvider:
     def _spawn(self, instance: dict) -> int:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"worker-{instance['id']}.log", "a")
-        env = {**os.environ, **instance["env"], "WORKER_PORT": str(instance["port"])}
+        env = {**os.environ, **instance["env"], "WORKER_PORT": str(instance["port"]),
+               "WORKER_URL": f"http://127.0.0.1:{instance['port']}"}
         try:
             process = subprocess.Popen(shlex.split(self.command), env=env, stdout=log, stderr=subprocess.STDOUT,
                                        start_new_session=True)

@@ -140,6 +140,7 @@ class GroupPass:
             max_workers=int(group.max_workers),
             inactivity_timeout=float(endpoint.inactivity_timeout) if endpoint.inactivity_timeout else None,
             endpoint_state=endpoint.endpoint_state,
+            **settings.policy_thresholds(),
         )
         return policy.Snapshot(self.now, knobs, tuple(self._state(w) for w in workers), load)
 

@@ -11,7 +11,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from chalicelib import providers
+from chalicelib import providers, settings
 from chalicelib.models import Decision, Endpoint, Worker, WorkerGroup, WorkersByEndpoint, bind
 from chalicelib.observability import logger, metrics
 from chalicelib.providers import Provider, ProviderError
@@ -56,7 +56,8 @@ def run_pass(provider: Provider | None = None, now: float | None = None) -> Pass
     for group in groups:
         sharing[int(group.endpoint_id)] += 1
     history: dict[int, tuple] = {}
-    window = Knobs().scale_down_delay_s
+    thresholds = Knobs(**settings.policy_thresholds())
+    window = max(thresholds.scale_down_delay_s, thresholds.prediction_window_s)
     for group in groups:
         endpoint = endpoints.get((int(group.account_id), int(group.endpoint_id)))
         if endpoint is None:

@@ -1,0 +1,1 @@
+"""Example workers built on worker_sdk."""

@@ -1,0 +1,88 @@
+"""The whole loop on one machine, through the public API only: `make run`'s stack, load
+through /route/, LocalProvider workers that launch, report loaded, serve, and are
+stopped or destroyed once the load is gone."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+import requests
+
+from devstack.stack import ROOT, free_port
+
+KEY = "e2e-local-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "LOCAL_API_KEY": KEY, "SCALE_INTERVAL": "2",
+           "SCALE_DOWN_DELAY_S": "15", "PREDICTION_WINDOW_S": "20", "LOAD_SECONDS": "1", "UPDATE_INTERVAL": "2",
+           "LOCAL_PROVIDER_DIR": str(tmp_path_factory.mktemp("local-provider"))}
+    for name in ("DYNAMODB_ENDPOINT", "PROVIDER", "PUBLIC_URL"):
+        env.pop(name, None)
+    process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith("Ctrl-C stops everything"):
+            break
+    else:
+        pytest.fail("the stack exited before it was ready:\n" + "".join(lines))
+    yield process, f"http://127.0.0.1:{port}"
+    if process.poll() is None:
+        process.kill()
+
+
+def api(url: str, method: str, path: str, body: dict | None = None):
+    reply = requests.request(method, url + path, json=body, headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def test_load_grows_the_fleet_which_serves_it_then_shrinks_when_it_ends(stack):
+    process, url = stack
+    (endpoint,) = api(url, "GET", "/api/v0/endptjobs/")["results"]
+    (group,) = api(url, "GET", "/api/v0/autojobs/")["results"]
+    body = {"id": endpoint["id"], "api_key": endpoint["api_key"]}
+    route = {"endpoint": endpoint["endpoint_name"], "api_key": endpoint["api_key"], "cost": 1}
+
+    served, deadline = 0, time.monotonic() + 90
+    while served < 20:
+        assert time.monotonic() < deadline, "no worker came up to serve the load"
+        reply = api(url, "POST", "/route/", route)
+        if "url" not in reply:
+            time.sleep(0.2)  # unmet demand: what makes the scaler launch
+            continue
+        answer = requests.post(f"{reply['url']}/increment", json={"auth_data": reply, "payload": {"amount": 1}},
+                               timeout=10)
+        assert answer.status_code == 200, answer.text
+        served += 1
+
+    workers = api(url, "POST", "/get_endpoint_workers/", body)
+    assert any(w["status"] in ("running", "idle") and w["perf"] > 0 for w in workers)
+    decisions = api(url, "GET", f"/api/v0/autojobs/{group['id']}/decisions/")["results"]
+    assert any(d["action"] == "launch" and d["outcome"] == "ok" for d in decisions)
+
+    deadline = time.monotonic() + 90  # no more load: after the scale-down delay the fleet shrinks to zero
+    while [w for w in api(url, "POST", "/get_endpoint_workers/", body) if w["status"] in ("running", "idle")]:
+        assert time.monotonic() < deadline, "the fleet did not shrink after the load ended"
+        time.sleep(1)
+    decisions = api(url, "GET", f"/api/v0/autojobs/{group['id']}/decisions/")["results"]
+    assert any(d["action"] in ("stop", "destroy") and d["outcome"] == "ok" for d in decisions)
+    assert api(url, "POST", "/get_endpoint_stats/", body)["totreqs"] >= 1
+
+
+def test_ctrl_c_leaves_nothing_running_workers_included(stack):
+    process, _ = stack
+    children = psutil.Process(process.pid).children(recursive=True)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0
+    time.sleep(0.5)
+    assert [c.pid for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE] == []
