@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from chalicelib.providers import Instance, LaunchSpec, Offer, ProviderError, ProviderUnavailable
@@ -132,13 +133,19 @@ class LocalProvider:
             self.destroy(int(instance_id))
 
     @staticmethod
-    def _kill(instance: dict) -> None:
+    def _kill(instance: dict, grace_s: float = 5.0) -> None:
+        """End the worker's process group: SIGTERM, then SIGKILL if it is still there after `grace_s`."""
         pid = instance.pop("pid", None)
-        if _alive(pid):
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if not _alive(pid):
+                return
             try:
-                os.killpg(pid, signal.SIGTERM)
+                os.killpg(pid, sig)
             except ProcessLookupError:
-                pass
+                return
+            deadline = time.monotonic() + grace_s
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
 
     def list_instances(self) -> list[Instance]:
         rows = []
