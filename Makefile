@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: install run demo test lint clean
+STAGE ?= dev
+
+.PHONY: install run demo test lint package clean
 
 install: $(VENV)/.installed
 
@@ -27,5 +29,12 @@ lint: install
 test: lint
 	$(BIN)/python -m pytest
 
+# The SAM/CloudFormation template and deployment package for $(STAGE), in build/$(STAGE)/.
+package: install
+	$(BIN)/python -m infra.template --stage $(STAGE) --out build/resources-$(STAGE).json
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/chalice package --stage $(STAGE) \
+		--merge-template build/resources-$(STAGE).json build/$(STAGE)
+	$(BIN)/cfn-lint build/$(STAGE)/sam.json
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache build .devstack

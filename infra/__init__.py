@@ -1,0 +1,1 @@
+"""What `chalice package --merge-template` adds to the deployment template."""

@@ -1,0 +1,85 @@
+"""Write the merge template for a stage: every DynamoDB table, from the PynamoDB models.
+
+    python -m infra.template --stage dev --out build/resources-dev.json
+
+Table names come from the stage's environment in .chalice/config.json, key schemas and
+indexes from the models, so the tables deployed are the tables the code uses. Every
+table is on-demand, has point-in-time recovery, and expires items on `expires_at`
+where the model has one. The schedule and the IAM policy (.chalice/policy-<stage>.json,
+`autogen_policy` off) come from Chalice itself.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pynamodb.attributes import TTLAttribute
+
+from chalicelib.models import MODELS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def stage_tables(stage: str) -> dict[str, str]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    variables = config["stages"][stage]["environment_variables"]
+    return {name[: -len("_TABLE")]: value for name, value in variables.items() if name.endswith("_TABLE")}
+
+
+def logical_id(kind: str) -> str:
+    return "".join(part.title() for part in kind.split("_")) + "Table"
+
+
+def table(model, name: str) -> dict:
+    schema = model._get_schema()
+    definitions = {d["AttributeName"]: d["AttributeType"] for d in schema["attribute_definitions"]}
+    properties: dict = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in schema["key_schema"]],
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+    }
+    indexes = []
+    for index in schema["global_secondary_indexes"]:
+        definitions.update({d["AttributeName"]: d["AttributeType"] for d in index["attribute_definitions"]})
+        indexes.append({"IndexName": index["index_name"], "KeySchema": index["key_schema"],
+                        "Projection": index["projection"]})
+    if indexes:
+        properties["GlobalSecondaryIndexes"] = indexes
+    properties["AttributeDefinitions"] = [{"AttributeName": k, "AttributeType": kind}
+                                          for k, kind in sorted(definitions.items())]
+    ttl = [a.attr_name for a in model.get_attributes().values() if isinstance(a, TTLAttribute)]
+    if ttl:
+        properties["TimeToLiveSpecification"] = {"AttributeName": ttl[0], "Enabled": True}
+    return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            "Properties": properties}
+
+
+def merge_template(stage: str) -> dict:
+    names = stage_tables(stage)
+    resources: dict = {}
+    for model in MODELS:  # models sharing a table (META) give it once
+        kind = model.Meta.table_kind
+        resources.setdefault(logical_id(kind), table(model, names[kind]))
+    # Launched workers report to this API: the scaler hands them its URL as REPORT_ADDR.
+    public_url = {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"}
+    resources["ScaleFleet"] = {"Properties": {"Environment": {"Variables": {"PUBLIC_URL": public_url}}}}
+    return {"Resources": resources}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.template")
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(merge_template(args.stage), indent=2) + "\n")
+    print(f"wrote {args.out} for stage '{args.stage}'")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

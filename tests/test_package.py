@@ -1,0 +1,54 @@
+"""The deploy package: `chalice package --merge-template` with infra's tables, then cfn-lint."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devstack.stack import ROOT
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("package")
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    subprocess.run([sys.executable, "-m", "infra.template", "--stage", "dev", "--out", str(out / "resources.json")],
+                   cwd=ROOT, env=env, check=True)
+    subprocess.run([str(BIN / "chalice"), "package", "--stage", "dev", "--merge-template",
+                    str(out / "resources.json"), str(out / "sam")], cwd=ROOT, env=env, check=True, timeout=600)
+    return out / "sam" / "sam.json"
+
+
+def test_cfn_lint_finds_no_error(template):
+    lint = subprocess.run([str(BIN / "cfn-lint"), str(template)], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_every_table_is_on_demand_recoverable_and_expiring_where_the_model_says(template):
+    resources = json.loads(template.read_text())["Resources"]
+    tables = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::DynamoDB::Table"}
+    assert len(tables) == 7
+    for properties in tables.values():
+        assert properties["BillingMode"] == "PAY_PER_REQUEST"
+        assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    expiring = {k for k, v in tables.items() if v.get("TimeToLiveSpecification", {}).get("Enabled")}
+    assert expiring == {"WorkersTable", "StatsTable", "DecisionsTable"}
+    assert tables["WorkersTable"]["GlobalSecondaryIndexes"][0]["IndexName"] == "by-endpoint"
+
+
+def test_the_scaler_runs_every_minute_with_the_stage_policy_and_knows_the_api_url(template):
+    resources = json.loads(template.read_text())["Resources"]
+    scaler = resources["ScaleFleet"]["Properties"]
+    assert scaler["Events"]["ScaleFleetEvent"]["Properties"]["Schedule"] == "rate(1 minute)"
+    assert "RestAPI" in json.dumps(scaler["Environment"]["Variables"]["PUBLIC_URL"])
+    policy = json.loads((ROOT / ".chalice" / "policy-dev.json").read_text())
+    role = resources["ScaleFleetRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    assert role == policy
+    assert all("*" != resource for statement in role["Statement"] for resource in statement["Resource"]
+               if isinstance(statement["Resource"], list))
