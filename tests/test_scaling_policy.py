@@ -174,3 +174,10 @@ def test_a_worker_loading_within_its_deadline_counts_as_coming_capacity():
 def test_a_loading_worker_without_a_benchmark_counts_what_its_peers_serve():
     workers = [worker(1), worker(2), WorkerState(3, "loading", 0.0, 1.0, NOW - 60)]
     assert plan(workers, steady(27.0), offers=offers(1.0)).actions == ()  # 10 + 10 + (10) = 30
+
+
+def test_scaling_down_never_destroys_what_the_cold_pool_would_launch_again():
+    workers = [worker(i) for i in range(1, 9)]  # 80 serving
+    result = plan(workers, steady(40.0), offers=offers(1.0, 1.0), target_util=0.8, cold_mult=1.5)
+    # target 50, total goal 75: three workers go, and all three are kept cold (80 -> 50 serving + 30 stopped)
+    assert [k for k, _ in kinds(result)] == ["stop"] * 3

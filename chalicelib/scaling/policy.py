@@ -261,9 +261,9 @@ def _scale_down(fleet: _Fleet, knobs: Knobs, floor: float, target: float) -> Non
         if sum(a.perf for a in fleet.active) - w.perf < floor:
             continue
         fleet.active.remove(w)
-        total = fleet.serving_soon + sum(s.perf for s in fleet.stopped)
+        total_without = fleet.serving_soon + sum(s.perf for s in fleet.stopped)
         reason = f"capacity {sum(a.perf for a in fleet.active) + w.perf:.1f} above what load needs ({floor:.1f})"
-        if total + w.perf <= cold_goal or fleet.ready_quick < knobs.cold_workers:
+        if total_without < cold_goal or fleet.ready_quick < knobs.cold_workers:
             fleet.actions.append(Action("stop", f"{reason}; kept cold", worker_id=w.id))
             fleet.stopped.append(w)
         else:
