@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         api_key=os.environ.get("LOCAL_API_KEY") or None,
         quiet=args.demo,
     )
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal cleans up like Ctrl-C
+        signal.signal(sig, lambda *_: sys.exit(0))
     print(f"starting DynamoDB and the API on {stack.url} ...", flush=True)
     try:
         with stack:

@@ -58,8 +58,12 @@ def make_run(tmp_path_factory):
     else:
         pytest.fail("devstack exited before it was ready:\n" + "".join(lines))
     yield process, f"http://127.0.0.1:{port}", "".join(lines)
-    if process.poll() is None:
-        process.kill()
+    if process.poll() is None:  # a test failed before Ctrl-C: still stop it the way users do
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def substitute(text: str, url: str, group_id: int, key: str) -> str:

@@ -36,8 +36,12 @@ def stack(tmp_path_factory):
     else:
         pytest.fail("the stack exited before it was ready:\n" + "".join(lines))
     yield process, f"http://127.0.0.1:{port}"
-    if process.poll() is None:
-        process.kill()
+    if process.poll() is None:  # a test failed before Ctrl-C: still stop it the way users do
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def api(url: str, method: str, path: str, body: dict | None = None):
@@ -83,6 +87,21 @@ def test_ctrl_c_leaves_nothing_running_workers_included(stack):
     process, _ = stack
     children = psutil.Process(process.pid).children(recursive=True)
     process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0
+    time.sleep(0.5)
+    assert [c.pid for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE] == []
+
+
+def test_a_closed_terminal_cleans_up_like_ctrl_c(tmp_path):
+    env = {**os.environ, "PORT": str(free_port()), "LOCAL_PROVIDER_DIR": str(tmp_path), "DEMO_ENDPOINT": "0"}
+    env.pop("DYNAMODB_ENDPOINT", None)
+    process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    for line in process.stdout:
+        if line.startswith("Ctrl-C stops everything"):
+            break
+    children = psutil.Process(process.pid).children(recursive=True)
+    process.send_signal(signal.SIGHUP)
     assert process.wait(timeout=60) == 0
     time.sleep(0.5)
     assert [c.pid for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE] == []
