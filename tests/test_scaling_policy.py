@@ -181,3 +181,13 @@ def test_scaling_down_never_destroys_what_the_cold_pool_would_launch_again():
     result = plan(workers, steady(40.0), offers=offers(1.0, 1.0), target_util=0.8, cold_mult=1.5)
     # target 50, total goal 75: three workers go, and all three are kept cold (80 -> 50 serving + 30 stopped)
     assert [k for k, _ in kinds(result)] == ["stop"] * 3
+
+
+def test_the_cold_pool_fills_to_the_target_but_trims_only_above_the_recent_peak():
+    # The peak of the last ten minutes needed 50; now 20 is enough. Total is 70: below what
+    # the peak would keep (2 x 50), above what the target fills to (2 x 20). Nothing churns.
+    load = tuple((t, 45.0 if NOW - 580 < t < NOW - 320 else 18.0) for t, _ in steady(0.0))
+    workers = [worker(1), worker(2), worker(3), worker(4, "stopped"), worker(5, "stopped"), worker(6, "stopped"),
+               worker(7, "stopped")]
+    result = plan(workers, load, offers=offers(1.0), cold_mult=2.0)
+    assert result.target_capacity == 20.0 and result.actions == ()

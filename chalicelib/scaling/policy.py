@@ -195,8 +195,8 @@ def decide(snapshot: Snapshot) -> Plan:
         target = floor = 0.0
 
     needs_offers = _scale_up(fleet, snapshot, target)
-    _scale_down(fleet, knobs, floor, target)
-    needs_offers |= _keep_cold_pool(fleet, snapshot, target)
+    _scale_down(fleet, knobs, floor)
+    needs_offers |= _keep_cold_pool(fleet, snapshot, target, floor)
     _enforce_cap(fleet, knobs)
     return Plan(tuple(fleet.actions), predicted, target, needs_offers and snapshot.offers is None)
 
@@ -251,12 +251,13 @@ def _scale_up(fleet: _Fleet, snapshot: Snapshot, target: float) -> bool:
     return _launch(fleet, snapshot, missing, f"capacity {fleet.serving_soon:.1f} below target {target:.1f}")
 
 
-def _scale_down(fleet: _Fleet, knobs: Knobs, floor: float, target: float) -> None:
+def _scale_down(fleet: _Fleet, knobs: Knobs, floor: float) -> None:
     """Stop (or destroy) the worst price/performance active workers while serving capacity stays >= floor.
 
-    Only capacity already serving counts: warming workers are not yet proven.
+    Only capacity already serving counts: warming workers are not yet proven. A removed
+    worker is kept cold while the pool is below what the recent peak would want.
     """
-    cold_goal = knobs.cold_mult * target
+    cold_goal = knobs.cold_mult * floor
     for w in sorted(fleet.active, key=lambda w: (-_value(w), -w.id)):
         if sum(a.perf for a in fleet.active) - w.perf < floor:
             continue
@@ -270,19 +271,20 @@ def _scale_down(fleet: _Fleet, knobs: Knobs, floor: float, target: float) -> Non
             fleet.actions.append(Action("destroy", f"{reason}; cold pool full", worker_id=w.id))
 
 
-def _keep_cold_pool(fleet: _Fleet, snapshot: Snapshot, target: float) -> bool:
-    """Total capacity (serving soon + stopped) at cold_mult x target: fill it, or trim it."""
+def _keep_cold_pool(fleet: _Fleet, snapshot: Snapshot, target: float, floor: float) -> bool:
+    """Total capacity (serving soon + stopped): filled up to cold_mult x target, trimmed only
+    above cold_mult x floor (the recent peak's need), so a wobbling target does not churn it."""
     knobs = snapshot.knobs
-    goal = knobs.cold_mult * target
+    goal, ceiling = knobs.cold_mult * target, knobs.cold_mult * floor
     total = fleet.serving_soon + sum(w.perf for w in fleet.stopped)
     if total < goal:
         return _launch(fleet, snapshot, goal - total, f"cold pool: total capacity {total:.1f} below {goal:.1f}")
     for w in sorted(fleet.stopped, key=lambda w: (-_value(w), -w.id)):
-        if total - w.perf < goal or fleet.ready_quick <= knobs.cold_workers:
+        if total - w.perf < ceiling or fleet.ready_quick <= knobs.cold_workers:
             continue
         fleet.stopped.remove(w)
         total -= w.perf
-        fleet.actions.append(Action("destroy", f"cold pool: total capacity {total + w.perf:.1f} above {goal:.1f}",
+        fleet.actions.append(Action("destroy", f"cold pool: total capacity {total + w.perf:.1f} above {ceiling:.1f}",
                                     worker_id=w.id))
     return False
 

@@ -199,6 +199,7 @@ class GroupPass:
         self._record("destroy", action.reason, outcome, worker)
 
     def _stop(self, action: policy.Action, worker: Worker) -> None:
+        worker.update(actions=[Worker.status.set("stopping")])  # no more requests routed to it
         outcome = self._call(self.provider.stop, int(worker.instance_id))
         if outcome == "ok":
             worker.update(actions=[Worker.status.set("stopped"), Worker.routed_load.set(0),
