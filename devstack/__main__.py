@@ -26,9 +26,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__.split("\n\n")[0])
     parser.add_argument("--demo", action="store_true", help="drive load in waves and show the fleet live")
     args = parser.parse_args(argv)
-    if args.demo:  # the live summary owns the terminal: no JSON logs or metrics on it
-        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     (STATE_DIR / "local-provider.json").unlink(missing_ok=True)  # a previous run's instances are gone
     stack = Stack(
         port=int(os.environ.get("PORT") or 8000),
@@ -42,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with stack:
             os.environ.update(stack.env)  # the scheduler and the provider run in this process
+            if args.demo:  # the live summary owns the terminal: no JSON logs or metrics on it
+                os.environ.update(POWERTOOLS_METRICS_DISABLED="true", POWERTOOLS_LOG_LEVEL="WARNING")
             from devstack.demo import LoadGenerator, show, summary
             from devstack.fleet import ScaleTimer, create_demo, scale_interval
 
