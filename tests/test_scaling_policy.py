@@ -191,3 +191,10 @@ def test_the_cold_pool_fills_to_the_target_but_trims_only_above_the_recent_peak(
                worker(7, "stopped")]
     result = plan(workers, load, offers=offers(1.0), cold_mult=2.0)
     assert result.target_capacity == 20.0 and result.actions == ()
+
+
+def test_workers_their_owners_brought_count_as_capacity_but_are_never_stopped_or_destroyed():
+    theirs = [WorkerState(i, "running", 10.0, 9.0, NOW - 3600, benchmarked=True, managed=False) for i in (1, 2)]
+    assert kinds(plan([*theirs, worker(3)], steady(0.0, minutes=20))) == [("destroy", 3)]  # only ours goes
+    broken = WorkerState(4, "error", 10.0, 1.0, NOW - 3600, managed=False)
+    assert kinds(plan([broken], steady(9.0), offers=offers(1.0))) == [("launch", 100)]  # replaced, not touched

@@ -52,6 +52,7 @@ class WorkerState:
     reliability: float = 1.0
     available: bool = True  # for a stopped worker: its machine can still be started
     benchmarked: bool = False
+    managed: bool = True  # launched by the scaler; a worker its owner brought is counted, never acted on
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,10 @@ def _value(worker: WorkerState) -> float:
     return worker.price_per_hour / worker.perf if worker.perf > 0 else math.inf
 
 
-def _replacements(snapshot: Snapshot) -> list[Action]:
+def _failing(snapshot: Snapshot) -> list[tuple[WorkerState, str]]:
+    """Workers that no longer count as capacity, and why."""
     knobs, now = snapshot.knobs, snapshot.now
-    actions = []
+    failing = []
     for w in snapshot.workers:
         if w.status == "error":
             reason = "reported an error"
@@ -137,8 +139,8 @@ def _replacements(snapshot: Snapshot) -> list[Action]:
             reason = "its stopped machine is no longer available"
         else:
             continue
-        actions.append(Action("destroy", f"replace: {reason}", worker_id=w.id))
-    return actions
+        failing.append((w, reason))
+    return failing
 
 
 @dataclass
@@ -167,8 +169,9 @@ class _Fleet:
 def decide(snapshot: Snapshot) -> Plan:
     """What to do with one worker group now, each action with its reason."""
     knobs, now = snapshot.knobs, snapshot.now
-    replaced = _replacements(snapshot)
-    gone = {a.worker_id for a in replaced}
+    failing = _failing(snapshot)
+    replaced = [Action("destroy", f"replace: {why}", worker_id=w.id) for w, why in failing if w.managed]
+    gone = {w.id for w, _ in failing}
     kept = [w for w in snapshot.workers if w.id not in gone]
     guess = _expected_perf(snapshot) or 0.0
     fleet = _Fleet(
@@ -180,9 +183,11 @@ def decide(snapshot: Snapshot) -> Plan:
     )
     if knobs.endpoint_state == "stopped":
         for w in fleet.active:
-            fleet.actions.append(Action("stop", "endpoint is stopped", worker_id=w.id))
+            if w.managed:
+                fleet.actions.append(Action("stop", "endpoint is stopped", worker_id=w.id))
         for w in fleet.warming:
-            fleet.actions.append(Action("destroy", "endpoint is stopped", worker_id=w.id))
+            if w.managed:
+                fleet.actions.append(Action("destroy", "endpoint is stopped", worker_id=w.id))
         return Plan(tuple(fleet.actions), 0.0, 0.0)
     if knobs.endpoint_state == "suspended":
         return Plan(tuple(fleet.actions), 0.0, 0.0)
@@ -258,7 +263,7 @@ def _scale_down(fleet: _Fleet, knobs: Knobs, floor: float) -> None:
     worker is kept cold while the pool is below what the recent peak would want.
     """
     cold_goal = knobs.cold_mult * floor
-    for w in sorted(fleet.active, key=lambda w: (-_value(w), -w.id)):
+    for w in sorted((w for w in fleet.active if w.managed), key=lambda w: (-_value(w), -w.id)):
         if sum(a.perf for a in fleet.active) - w.perf < floor:
             continue
         fleet.active.remove(w)
@@ -293,7 +298,7 @@ def _enforce_cap(fleet: _Fleet, knobs: Knobs) -> None:
     """More workers than max_workers (the cap was lowered): destroy stopped, then the worst active."""
     excess = fleet.count - knobs.max_workers
     ranked = sorted(fleet.stopped, key=lambda w: (-_value(w), -w.id)) + sorted(
-        fleet.active, key=lambda w: (-_value(w), -w.id))
+        (w for w in fleet.active if w.managed), key=lambda w: (-_value(w), -w.id))
     for w in ranked[:max(excess, 0)]:
         (fleet.stopped if w in fleet.stopped else fleet.active).remove(w)
         fleet.actions.append(Action("destroy", f"more than max_workers ({knobs.max_workers})", worker_id=w.id))

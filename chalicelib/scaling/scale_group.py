@@ -153,6 +153,7 @@ class GroupPass:
             price_per_hour=float(worker.price_per_hour or 0), created_at=float(worker.started_at),
             reliability=float(worker.reliability if worker.reliability is not None else 1.0),
             available=not worker.unavailable, benchmarked=float(worker.max_perf or 0) > 0,
+            managed=worker.launch_label is not None,
         )
 
     def decide(self, snapshot: policy.Snapshot) -> policy.Plan:
@@ -176,10 +177,7 @@ class GroupPass:
             if action.kind == "launch":
                 self._launch(action)
                 continue
-            worker = by_id[action.worker_id]
-            if worker.launch_label is None:
-                self._record(action.kind, action.reason, "skipped: not launched by the scaler", worker)
-                continue
+            worker = by_id[action.worker_id]  # the policy acts only on workers the scaler launched
             getattr(self, f"_{action.kind}")(action, worker)
 
     def _call(self, method, *args) -> str:
