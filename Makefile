@@ -5,7 +5,9 @@ BIN = $(VENV)/bin
 
 STAGE ?= dev
 
-.PHONY: install run demo test lint package clean
+TRACES ?= ../shared/traces
+
+.PHONY: install run demo test lint package bench clean
 
 install: $(VENV)/.installed
 
@@ -22,6 +24,10 @@ run: install
 # The same, with load in waves through /route/ and a live summary of the fleet.
 demo: install
 	$(BIN)/python -m devstack --demo
+
+# Every scaling policy on every trace: build/bench/results.{json,md} and a plot per trace.
+bench: install
+	$(BIN)/python -m bench run --traces $(TRACES) --scenario $(TRACES)/scenario.json --out build/bench
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,121 @@
+"""The scaling benchmark: every policy on every trace, side by side.
+
+    python -m bench run --traces ../shared/traces --scenario ../shared/traces/scenario.json --out build/bench
+
+Writes results.json (one row per trace and policy), results.md and one PNG per trace
+(offered load and each policy's serving capacity over the day).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+from bench.clairvoyant import clairvoyant
+from bench.policies import Hpa, Kpa, Production, RayServe, SkyServe, Static, VastHeuristic
+from bench.simulator import Result, Simulation
+from bench.traces import Scenario, Trace, load_traces
+
+POLICIES = ("production", "k8s-hpa", "knative-kpa", "ray-serve", "skyserve", "vast-heuristic", "static")
+
+
+def make_policy(name: str, trace: Trace):
+    return {"production": Production, "k8s-hpa": Hpa, "knative-kpa": Kpa, "ray-serve": RayServe,
+            "skyserve": SkyServe, "vast-heuristic": VastHeuristic,
+            "static": lambda: Static(peak_load=max(trace.loads))}[name]()
+
+
+def simulate(job: tuple[Path, Path, str, int]) -> Result:
+    trace_path, scenario_path, policy, seed = job
+    trace = Trace.load(trace_path)
+    return Simulation(trace, Scenario.load(scenario_path), make_policy(policy, trace), seed).run()
+
+
+def row(result: Result, reference: float) -> dict:
+    p99 = result.p99_wait_s()
+    ratio = round(result.cost / reference, 3) if reference else None
+    return {"trace": result.trace, "policy": result.policy, "slo_attainment": round(result.slo_attainment, 5),
+            "cost": round(result.cost, 2), "cost_vs_clairvoyant": ratio,
+            "p99_wait_s": None if math.isinf(p99) else p99, "launches": result.launches,
+            "cold_starts": result.cold_starts, "peak_workers": result.peak_workers}
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| trace | policy | SLO attainment | cost ($) | cost / clairvoyant | p99 wait (s) | launches "
+             "| cold starts | peak workers |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        p99 = "never served" if r["p99_wait_s"] is None else f"{r['p99_wait_s']:.0f}"
+        lines.append(f"| {r['trace']} | {r['policy']} | {100 * r['slo_attainment']:.2f}% | {r['cost']:.2f} "
+                     f"| {r['cost_vs_clairvoyant']:.2f} | {p99} | {r['launches']} | {r['cold_starts']} "
+                     f"| {r['peak_workers']} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(trace: str, results: list[Result], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(12, 5))
+    reference = next(r for r in results if r.policy == "clairvoyant")
+    hours = [t / 3600 for t, _, _ in reference.timeline]
+    axis.fill_between(hours, [load for _, load, _ in reference.timeline], color="0.85", label="offered load")
+    for result in results:
+        style = {"linewidth": 2.0, "color": "black"} if result.policy == "production" else {"linewidth": 0.9}
+        axis.plot([t / 3600 for t, _, _ in result.timeline], [c for _, _, c in result.timeline],
+                  label=result.policy, **style)
+    axis.set_xlabel("hour")
+    axis.set_ylabel("work units / s")
+    axis.set_title(f"{trace}: offered load and serving capacity")
+    axis.legend(loc="upper left", fontsize=8, ncol=2)
+    figure.tight_layout()
+    figure.savefig(out / f"{trace}.png", dpi=110)
+    plt.close(figure)
+
+
+def run(traces_dir: Path, scenario_path: Path, out: Path, seed: int, policies: tuple[str, ...]) -> list[dict]:
+    traces = load_traces(traces_dir)
+    scenario = Scenario.load(scenario_path)
+    jobs = [(traces_dir / f"{t.name}.csv", scenario_path, p, seed) for t in traces for p in policies]
+    results: dict[str, list[Result]] = {t.name: [clairvoyant(t, scenario)] for t in traces}
+    started = time.monotonic()
+    with Pool(processes=2) as pool:
+        for done, result in enumerate(pool.imap_unordered(simulate, jobs), 1):
+            results[result.trace].append(result)
+            print(f"[{done}/{len(jobs)}] {time.monotonic() - started:5.0f} s  {result.trace:12} {result.policy:15} "
+                  f"SLO {100 * result.slo_attainment:6.2f}%  ${result.cost:8.2f}", file=sys.stderr, flush=True)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for trace in traces:
+        reference = results[trace.name][0].cost
+        ordered = sorted(results[trace.name], key=lambda r: (r.policy != "clairvoyant", r.policy != "production",
+                                                             r.policy))
+        rows += [row(r, reference) for r in ordered]
+        plot(trace.name, ordered, out)
+    (out / "results.json").write_text(json.dumps(rows, indent=1) + "\n")
+    (out / "results.md").write_text(markdown(rows))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    commands = parser.add_subparsers(dest="command", required=True)
+    command = commands.add_parser("run", help="every policy on every trace of a directory")
+    command.add_argument("--traces", type=Path, required=True)
+    command.add_argument("--scenario", type=Path, required=True)
+    command.add_argument("--out", type=Path, required=True)
+    command.add_argument("--seed", type=int, default=1)
+    command.add_argument("--policies", default=",".join(POLICIES))
+    args = parser.parse_args(argv)
+    rows = run(args.traces, args.scenario, args.out, args.seed, tuple(args.policies.split(",")))
+    print(markdown(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""A trace-driven simulation of one worker group, second by second.
+
+Semantics are those of ../shared/traces/README.md: each worker's true perf is max_perf
+x (1 + U(-spread, +spread)); loading takes lognormal(median, sigma) seconds, capped; a
+share of launches end in error; running workers die at random (exponential MTBF); a
+share of restarts from stopped find the GPU taken; billing is per second (running price
+while launching, loading or running; stopped price while stopped). Work waits in one
+FIFO queue; a unit meets the SLO when it waits at most the target.
+
+A policy sees only what the control plane would see: worker statuses and benchmarked
+perf, and the work that arrived in each 10 s report window (served or not), never the
+future. It is called every `policy.interval_s` seconds.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bench.traces import Scenario, Trace
+
+REPORT_S = 10.0  # workers report every 10 s
+SILENCE_S = 60.0  # a dead worker is seen as errored once it has been silent this long
+SAMPLE_S = 60.0  # resolution of the capacity timeline kept for plots
+HISTORY = 180  # report windows a policy sees: the last 30 minutes
+
+
+@dataclass
+class SimWorker:
+    id: int
+    perf: float
+    created_at: float
+    state: str  # loading | starting | running | stopped | failed
+    ready_at: float = math.inf
+    fails: bool = False
+    failed_at: float = math.inf
+    benchmarked: bool = False
+    epoch: int = 0  # bumps on every state change, so stale events are ignored
+
+
+@dataclass(frozen=True)
+class WorkerView:
+    """A worker as the control plane sees it."""
+
+    id: int
+    status: str  # loading | starting | running | stopped | error
+    perf: float  # benchmarked perf, 0 until it has loaded once
+    created_at: float
+
+
+@dataclass(frozen=True)
+class View:
+    now: float
+    workers: tuple[WorkerView, ...]
+    arrivals: tuple[tuple[float, float], ...]  # (window start, work units/s) of each finished 10 s window
+    scenario: Scenario
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str  # launch | start | stop | destroy
+    worker_id: int | None = None
+
+
+class Policy(Protocol):
+    name: str
+    interval_s: float
+
+    def decide(self, view: View) -> list[Action]: ...
+
+
+@dataclass
+class Result:
+    trace: str
+    policy: str
+    arrived: float = 0.0
+    within_slo: float = 0.0
+    cost: float = 0.0
+    launches: int = 0
+    cold_starts: int = 0
+    peak_workers: int = 0
+    waits: dict[int, float] = field(default_factory=dict)  # whole seconds waited -> work units
+    timeline: list[tuple[float, float, float]] = field(default_factory=list)  # (t, load, serving capacity)
+
+    @property
+    def slo_attainment(self) -> float:
+        return self.within_slo / self.arrived if self.arrived else 1.0
+
+    def p99_wait_s(self) -> float:
+        """The wait 99% of work stayed within (work never served counts as waiting forever)."""
+        served = sum(self.waits.values())
+        if not self.arrived:
+            return 0.0
+        if served < 0.99 * self.arrived:
+            return math.inf
+        running = 0.0
+        for wait in sorted(self.waits):
+            running += self.waits[wait]
+            if running >= 0.99 * self.arrived:
+                return float(wait)
+        return float(max(self.waits, default=0))
+
+
+class Simulation:
+    def __init__(self, trace: Trace, scenario: Scenario, policy: Policy, seed: int = 1):
+        self.trace, self.scenario, self.policy = trace, scenario, policy
+        self.random = random.Random(f"{seed}:{trace.name}:{policy.name}")
+        self.workers: dict[int, SimWorker] = {}
+        self.events: list[tuple[float, int, int, str]] = []
+        self.next_id = 1
+        self.capacity = 0.0
+        self.result = Result(trace.name, policy.name)
+        self.arrivals: list[tuple[float, float]] = []
+
+    # --- the fleet --------------------------------------------------------------------
+    def _schedule(self, at: float, worker: SimWorker, kind: str) -> None:
+        heapq.heappush(self.events, (at, worker.id, worker.epoch, kind))
+
+    def _set(self, worker: SimWorker, state: str, now: float) -> None:
+        if worker.state == "running":
+            self.capacity -= worker.perf
+        worker.state, worker.epoch = state, worker.epoch + 1
+        if state == "running":
+            self.capacity += worker.perf
+            self._schedule(now + self.random.expovariate(1 / self.scenario.mtbf_s), worker, "die")
+        if state == "failed":
+            worker.failed_at = now
+
+    def launch(self, now: float) -> None:
+        s = self.scenario
+        if len(self.workers) >= s.max_workers:
+            return
+        perf = s.max_perf * (1 + self.random.uniform(-s.perf_spread, s.perf_spread))
+        worker = SimWorker(self.next_id, perf, now, "loading")
+        self.next_id += 1
+        load_s = min(self.random.lognormvariate(math.log(s.load_median_s), s.load_sigma), s.load_max_s)
+        worker.ready_at = now + load_s
+        worker.fails = self.random.random() < s.launch_failure_rate
+        self.workers[worker.id] = worker
+        self._schedule(worker.ready_at, worker, "ready")
+        self.result.launches += 1
+        self.result.peak_workers = max(self.result.peak_workers, len(self.workers))
+
+    def apply(self, action: Action, now: float) -> None:
+        if action.kind == "launch":
+            return self.launch(now)
+        worker = self.workers.get(action.worker_id)
+        if worker is None:
+            return
+        if action.kind == "destroy":
+            self._set(worker, "destroyed", now)
+            del self.workers[worker.id]
+        elif action.kind == "stop" and worker.state == "running":
+            self._set(worker, "stopped", now)
+        elif action.kind == "start" and worker.state == "stopped":
+            self._set(worker, "starting", now)
+            worker.fails = self.random.random() < self.scenario.stopped_unavailable_rate
+            worker.ready_at = now + self.scenario.start_from_stopped_s
+            self._schedule(worker.ready_at, worker, "ready")
+            self.result.cold_starts += 1
+
+    def _events_until(self, now: float) -> None:
+        while self.events and self.events[0][0] <= now:
+            _, worker_id, epoch, kind = heapq.heappop(self.events)
+            worker = self.workers.get(worker_id)
+            if worker is None or worker.epoch != epoch:
+                continue
+            if kind == "ready":
+                if worker.fails:
+                    self._set(worker, "failed", now)
+                else:
+                    worker.benchmarked = True
+                    self._set(worker, "running", now)
+            elif kind == "die" and worker.state == "running":
+                self._set(worker, "failed", now)
+
+    def view(self, now: float) -> View:
+        workers = []
+        for w in self.workers.values():
+            status = w.state
+            if status == "failed":
+                status = "error" if now - w.failed_at >= SILENCE_S or w.fails else "running"
+            workers.append(WorkerView(w.id, status, w.perf if w.benchmarked else 0.0, w.created_at))
+        return View(now, tuple(workers), tuple(self.arrivals[-HISTORY:]), self.scenario)
+
+    # --- the run ------------------------------------------------------------------------
+    def run(self) -> Result:
+        s, result = self.scenario, self.result
+        queue: deque[list[float]] = deque()
+        window, window_start, next_sample = 0.0, 0.0, 0.0
+        running_price, stopped_price = s.price_per_hour / 3600, s.stopped_price_per_hour / 3600
+        for second in range(int(self.trace.duration_s)):
+            now = float(second)
+            self._events_until(now)
+            if second % int(self.policy.interval_s) == 0:
+                for action in self.policy.decide(self.view(now)):
+                    self.apply(action, now)
+            arrived = self.trace.load_at(now)
+            result.arrived += arrived
+            window += arrived
+            if arrived:
+                queue.append([now, arrived])
+            budget = self.capacity
+            while budget > 1e-9 and queue:
+                head = queue[0]
+                served = min(budget, head[1])
+                wait = now - head[0]
+                result.waits[int(wait)] = result.waits.get(int(wait), 0.0) + served
+                if wait <= s.target_wait_s:
+                    result.within_slo += served
+                budget -= served
+                head[1] -= served
+                if head[1] <= 1e-9:
+                    queue.popleft()
+            stopped = sum(1 for w in self.workers.values() if w.state == "stopped")
+            result.cost += (len(self.workers) - stopped) * running_price + stopped * stopped_price
+            if now + 1 - window_start >= REPORT_S:
+                self.arrivals.append((window_start, window / REPORT_S))
+                window, window_start = 0.0, now + 1
+            if now >= next_sample:
+                result.timeline.append((now, arrived, self.capacity))
+                next_sample += SAMPLE_S
+        return result
