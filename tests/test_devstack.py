@@ -2,17 +2,13 @@
 Ctrl-C leaves nothing running."""
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-import time
 
-import psutil
 import pytest
 import requests
 
-from devstack.stack import ROOT, free_port
+from devstack.stack import ROOT
+from tests.support.make_run import MakeRun
 
 LOCAL_KEY = "local-test-key-0123456789"
 
@@ -44,26 +40,9 @@ SEED_000_CURL = ("curl https://run.vast.ai/get_autogroup_stats/ -X POST "
 
 @pytest.fixture(scope="module")
 def make_run(tmp_path_factory):
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "LOCAL_API_KEY": LOCAL_KEY,
-           "LOCAL_PROVIDER_DIR": str(tmp_path_factory.mktemp("local-provider"))}
-    env.pop("DYNAMODB_ENDPOINT", None)
-    process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if line.startswith("Ctrl-C stops everything"):
-            break
-    else:
-        pytest.fail("devstack exited before it was ready:\n" + "".join(lines))
-    yield process, f"http://127.0.0.1:{port}", "".join(lines)
-    if process.poll() is None:  # a test failed before Ctrl-C: still stop it the way users do
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    running = MakeRun(tmp_path_factory.mktemp("local-provider"), LOCAL_API_KEY=LOCAL_KEY).start()
+    yield running
+    running.close()
 
 
 def substitute(text: str, url: str, group_id: int, key: str) -> str:
@@ -71,8 +50,8 @@ def substitute(text: str, url: str, group_id: int, key: str) -> str:
 
 
 def test_seed_000_examples_work_verbatim(make_run):
-    _, url, banner = make_run
-    assert LOCAL_KEY in banner  # LOCAL_API_KEY pins the local account's key
+    url = make_run.url
+    assert LOCAL_KEY in make_run.banner  # LOCAL_API_KEY pins the local account's key
     auth = {"Authorization": f"Bearer {LOCAL_KEY}"}
     created = requests.post(f"{url}/api/v0/endptjobs/", json={"endpoint_name": "seed"}, headers=auth)
     endpoint_id = created.json()["result"]
@@ -93,7 +72,7 @@ def test_seed_000_examples_work_verbatim(make_run):
 
 
 def test_the_readme_walk_through_runs(make_run):
-    _, url, _ = make_run
+    url = make_run.url
     readme = (ROOT / "README.md").read_text()
     script = readme.split("## Walk-through", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
     script = script.replace("API=http://127.0.0.1:8000", f"API={url}").replace(
@@ -105,10 +84,4 @@ def test_the_readme_walk_through_runs(make_run):
 
 
 def test_ctrl_c_stops_every_process_it_started(make_run):
-    process, _, _ = make_run
-    children = psutil.Process(process.pid).children(recursive=True)
-    assert len(children) >= 2  # the DynamoDB server and the API
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=30) == 0
-    time.sleep(0.5)
-    assert [c.pid for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE] == []
+    assert make_run.stop() == []

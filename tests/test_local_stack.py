@@ -3,45 +3,23 @@ through /route/, LocalProvider workers that launch, report loaded, serve, and ar
 stopped or destroyed once the load is gone."""
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 
-import psutil
 import pytest
 import requests
 
-from devstack.stack import ROOT, free_port
+from tests.support.make_run import MakeRun
 
 KEY = "e2e-local-key-0123456789"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "LOCAL_API_KEY": KEY, "SCALE_INTERVAL": "2",
-           "SCALE_DOWN_DELAY_S": "15", "PREDICTION_WINDOW_S": "20", "LOAD_SECONDS": "1", "UPDATE_INTERVAL": "2",
-           "LOCAL_PROVIDER_DIR": str(tmp_path_factory.mktemp("local-provider"))}
-    for name in ("DYNAMODB_ENDPOINT", "PROVIDER", "PUBLIC_URL"):
-        env.pop(name, None)
-    process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if line.startswith("Ctrl-C stops everything"):
-            break
-    else:
-        pytest.fail("the stack exited before it was ready:\n" + "".join(lines))
-    yield process, f"http://127.0.0.1:{port}"
-    if process.poll() is None:  # a test failed before Ctrl-C: still stop it the way users do
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    running = MakeRun(tmp_path_factory.mktemp("local-provider"), LOCAL_API_KEY=KEY, SCALE_INTERVAL="2",
+                      SCALE_DOWN_DELAY_S="15", PREDICTION_WINDOW_S="20", LOAD_SECONDS="1", UPDATE_INTERVAL="2").start()
+    yield running
+    running.close()
 
 
 def api(url: str, method: str, path: str, body: dict | None = None):
@@ -51,7 +29,7 @@ def api(url: str, method: str, path: str, body: dict | None = None):
 
 
 def test_load_grows_the_fleet_which_serves_it_then_shrinks_when_it_ends(stack):
-    process, url = stack
+    url = stack.url
     (endpoint,) = api(url, "GET", "/api/v0/endptjobs/")["results"]
     (group,) = api(url, "GET", "/api/v0/autojobs/")["results"]
     body = {"id": endpoint["id"], "api_key": endpoint["api_key"]}
@@ -84,24 +62,8 @@ def test_load_grows_the_fleet_which_serves_it_then_shrinks_when_it_ends(stack):
 
 
 def test_ctrl_c_leaves_nothing_running_workers_included(stack):
-    process, _ = stack
-    children = psutil.Process(process.pid).children(recursive=True)
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=60) == 0
-    time.sleep(0.5)
-    assert [c.pid for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE] == []
+    assert stack.stop() == []
 
 
 def test_a_closed_terminal_cleans_up_like_ctrl_c(tmp_path):
-    env = {**os.environ, "PORT": str(free_port()), "LOCAL_PROVIDER_DIR": str(tmp_path), "DEMO_ENDPOINT": "0"}
-    env.pop("DYNAMODB_ENDPOINT", None)
-    process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    for line in process.stdout:
-        if line.startswith("Ctrl-C stops everything"):
-            break
-    children = psutil.Process(process.pid).children(recursive=True)
-    process.send_signal(signal.SIGHUP)
-    assert process.wait(timeout=60) == 0
-    time.sleep(0.5)
-    assert [c.pid for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE] == []
+    assert MakeRun(tmp_path, DEMO_ENDPOINT="0").start().stop(signal.SIGHUP) == []
