@@ -6,9 +6,13 @@ from __future__ import annotations
 import signal
 import time
 
+import boto3
+import psutil
 import pytest
 import requests
+from moto.server import ThreadedMotoServer
 
+from devstack.stack import free_port
 from tests.support.make_run import MakeRun
 
 KEY = "e2e-local-key-0123456789"
@@ -67,3 +71,22 @@ def test_ctrl_c_leaves_nothing_running_workers_included(stack):
 
 def test_a_closed_terminal_cleans_up_like_ctrl_c(tmp_path):
     assert MakeRun(tmp_path, DEMO_ENDPOINT="0").start().stop(signal.SIGHUP) == []
+
+
+def test_dynamodb_endpoint_points_the_stack_at_another_dynamodb(tmp_path):
+    port = free_port()
+    other = ThreadedMotoServer(ip_address="127.0.0.1", port=port)  # stands in for DynamoDB Local or LocalStack
+    other.start()
+    try:
+        running = MakeRun(tmp_path, DYNAMODB_ENDPOINT=f"http://127.0.0.1:{port}", LOCAL_API_KEY=KEY).start()
+        try:
+            assert f"DynamoDB:        http://127.0.0.1:{port}" in running.banner
+            dynamodb = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                                    aws_access_key_id="x", aws_secret_access_key="x")
+            assert "gpucp-local-workers" in dynamodb.list_tables()["TableNames"]
+            started = " ".join(" ".join(c.cmdline()) for c in psutil.Process(running.process.pid).children())
+            assert "moto_server" not in started  # no embedded DynamoDB of its own
+        finally:
+            assert running.stop() == []
+    finally:
+        other.stop()
