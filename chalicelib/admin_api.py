@@ -1,16 +1,15 @@
 """The operator's API: creating accounts, guarded by the stage's admin token."""
 from __future__ import annotations
 
-import hmac
-
 from chalice import Blueprint
 
 from chalicelib import settings
 from chalicelib import validation as v
 from chalicelib.accounts import create_account
 from chalicelib.api import CONTENT_TYPES, bearer_key, body, json_errors
-from chalicelib.credentials import hash_secret
+from chalicelib.credentials import matches
 from chalicelib.errors import ApiError, unauthorized
+from chalicelib.validation import is_text
 
 admin_api = Blueprint(__name__)
 
@@ -20,7 +19,7 @@ def _require_admin() -> None:
     if not expected:
         raise ApiError(403, "admin_disabled", "the admin API is off: ADMIN_TOKEN_HASH is not set for this stage")
     token = bearer_key(admin_api.current_request)
-    if not token or not hmac.compare_digest(hash_secret(token), expected):
+    if not token or not is_text(token) or not matches(token, expected):
         raise unauthorized("missing or invalid admin token")
 
 

@@ -118,6 +118,16 @@ def object_list(body: dict, name: str, *, max_items: int = 1000) -> list[dict]:
     return value
 
 
+def query_integer(params: dict | None, name: str, default: int, **bounds: Any) -> int:
+    """An integer from the query string (which carries only text)."""
+    raw = (params or {}).get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()):
+        raise bad_request(f"'{name}' must be a whole number")
+    return integer({name: int(raw)}, name, **bounds)
+
+
 def path_id(raw: str, name: str = "id") -> int:
     """An integer id from a URL path segment."""
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 15:

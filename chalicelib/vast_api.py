@@ -98,9 +98,7 @@ def decisions(group_id: str) -> dict:
     """What the scaler decided for this group, newest first, and how each action went."""
     principal = account(vast_api.current_request)
     group = worker_groups.get_group(principal, v.path_id(group_id, "group_id"))
-    params = vast_api.current_request.query_params or {}
-    limit = v.integer({"limit": int(params["limit"]) if params.get("limit", "").isdigit() else params.get("limit")},
-                      "limit", 100, minimum=1, maximum=1000)
+    limit = v.query_integer(vast_api.current_request.query_params, "limit", 100, minimum=1, maximum=1000)
     rows = Decision.query(int(group.group_id), scan_index_forward=False, limit=limit)
     return {"success": True, "results": [
         {"t": d.t, "action": d.action, "reason": d.reason, "outcome": d.outcome, "worker_id": d.worker_id,

@@ -208,3 +208,10 @@ def test_without_a_public_url_nothing_is_launched_and_the_decision_says_why(fake
 def test_decisions_of_another_accounts_group_are_a_404(api, other_api):
     group = api.group(api.endpoint("llm"))
     assert other_api.call("GET", f"/api/v0/autojobs/{group['id']}/decisions/")[0] == 404
+
+
+@pytest.mark.parametrize("limit", ["abc", "0", "1001", "-1", "2.5"])
+def test_a_bad_decisions_limit_is_a_400_naming_it(api, limit):
+    group = api.group(api.endpoint("llm"))
+    status, reply = api.call("GET", f"/api/v0/autojobs/{group['id']}/decisions/?limit={limit}")
+    assert status == 400 and "'limit'" in reply["msg"]

@@ -178,7 +178,7 @@ class GroupPass:
                 self._launch(action)
                 continue
             worker = by_id[action.worker_id]  # the policy acts only on workers the scaler launched
-            getattr(self, f"_{action.kind}")(action, worker)
+            {"destroy": self._destroy, "stop": self._stop, "start": self._start}[action.kind](action, worker)
 
     def _call(self, method, *args) -> str:
         try:
