@@ -17,3 +17,10 @@ def scale_fleet(event: object) -> dict:
     """Every minute: keep every worker group at the right size."""
     report = scheduler.run_pass()
     return {"groups": len(report.outcomes), "seconds": report.seconds, "error": report.error}
+
+
+@app.lambda_function(name="scale_endpoint")
+def scale_endpoint(event: dict, context: object) -> dict:
+    """Invoked by /route/ when work queues: scale one endpoint's groups now (see scaling.wake)."""
+    report = scheduler.run_pass(endpoint=(int(event["account_id"]), int(event["endpoint_id"])))
+    return {"groups": len(report.outcomes), "seconds": report.seconds, "error": report.error}

@@ -31,7 +31,7 @@ def replicas(view: View, desired: int) -> list[Action]:
     """Actions that bring the fleet to `desired` workers up: replace errored ones, launch, destroy newest."""
     desired = max(0, min(desired, view.scenario.max_workers))
     actions = [Action("destroy", w.id) for w in view.workers if w.status == "error"]
-    up = sorted((w for w in view.workers if w.status in UP), key=lambda w: (w.status == "running", w.created_at))
+    up = sorted((w for w in view.workers if w.status in UP), key=lambda w: (w.status == "running", w.started_at))
     if desired > len(up):
         actions += [Action("launch")] * (desired - len(up))
     else:
@@ -41,13 +41,22 @@ def replicas(view: View, desired: int) -> list[Action]:
 
 @dataclass
 class Production:
-    """The very function the scheduled Lambda calls, with default settings, every minute."""
+    """The very function the Lambda calls, with default settings: every minute on the schedule,
+    and at once when a request would queue (as /route/ wakes the scaler)."""
 
     name: str = "production"
     interval_s: float = 60.0
     bucket_s: float = 60.0  # what the stats buckets give the Lambda
+    thresholds: dict = field(default_factory=dict)  # overrides, as the Lambda reads them from its environment
+    peaks: tuple = ()  # the policy's memory, which the deployed system keeps on the group's row
+    target_queue_time: float = 10.0  # the endpoint's; set to the scenario's SLO
+
+    def wakes(self, expected_wait_s: float) -> bool:
+        return production.should_wake(expected_wait_s if expected_wait_s < math.inf else None,
+                                      self.target_queue_time)
 
     def decide(self, view: View) -> list[Action]:
+        self.target_queue_time = view.scenario.target_wait_s
         buckets: dict[float, list[float]] = {}
         for start, rate in view.arrivals:
             buckets.setdefault(start // self.bucket_s * self.bucket_s, []).append(rate)
@@ -55,14 +64,18 @@ class Production:
         workers = tuple(self._state(w, view) for w in view.workers)
         price = view.scenario.price_per_hour
         offers = tuple(production.Offer(i, price) for i in range(1, view.scenario.max_workers + 1))
-        knobs = production.Knobs(max_workers=view.scenario.max_workers)
-        plan = production.decide(production.Snapshot(view.now, knobs, workers, load, offers))
+        knobs = production.Knobs(max_workers=view.scenario.max_workers, target_queue_time=self.target_queue_time,
+                                 **self.thresholds)
+        arriving = max(view.routing, view.arrivals[-1][1] if view.arrivals else 0.0)
+        plan = production.decide(production.Snapshot(view.now, knobs, workers, load, offers, backlog=view.backlog,
+                                                     current_load=arriving, peaks=self.peaks))
+        self.peaks = plan.peaks
         return [Action("launch") if a.kind == "launch" else Action(a.kind, a.worker_id) for a in plan.actions]
 
     @staticmethod
     def _state(worker: WorkerView, view: View) -> production.WorkerState:
         return production.WorkerState(worker.id, worker.status, worker.perf, view.scenario.price_per_hour,
-                                      worker.created_at, benchmarked=worker.perf > 0)
+                                      worker.started_at, benchmarked=worker.perf > 0)
 
 
 @dataclass

@@ -26,13 +26,14 @@ REPORT_S = 10.0  # workers report every 10 s
 SILENCE_S = 60.0  # a dead worker is seen as errored once it has been silent this long
 SAMPLE_S = 60.0  # resolution of the capacity timeline kept for plots
 HISTORY = 180  # report windows a policy sees: the last 30 minutes
+WAKE_INTERVAL_S = 10.0  # queueing wakes the policy at most this often (the product's WAKE_INTERVAL_S)
 
 
 @dataclass
 class SimWorker:
     id: int
     perf: float
-    created_at: float
+    started_at: float  # launched, or last started from stopped
     state: str  # loading | starting | running | stopped | failed
     ready_at: float = math.inf
     fails: bool = False
@@ -48,7 +49,7 @@ class WorkerView:
     id: int
     status: str  # loading | starting | running | stopped | error
     perf: float  # benchmarked perf, 0 until it has loaded once
-    created_at: float
+    started_at: float  # launched, or last started from stopped (as the control plane records it)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class View:
     workers: tuple[WorkerView, ...]
     arrivals: tuple[tuple[float, float], ...]  # (window start, work units/s) of each finished 10 s window
     scenario: Scenario
+    backlog: float = 0.0  # work units queued now, as the routing sees them
+    routing: float = 0.0  # work units/s routed since the last reports (the window still open)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class Policy(Protocol):
 
     def decide(self, view: View) -> list[Action]: ...
 
+    # Optional: `wakes(expected_wait_s) -> bool`, whether the wait a new request would see
+    # calls the policy at once (as /route/ wakes the scaler), at most every WAKE_INTERVAL_S.
+
 
 @dataclass
 class Result:
@@ -84,6 +90,8 @@ class Result:
     peak_workers: int = 0
     waits: dict[int, float] = field(default_factory=dict)  # whole seconds waited -> work units
     timeline: list[tuple[float, float, float]] = field(default_factory=list)  # (t, load, serving capacity)
+    missed: dict[int, float] = field(default_factory=dict)  # minute -> work units served later than the target
+    worker_seconds: dict[str, float] = field(default_factory=dict)  # state -> seconds billed in it
 
     @property
     def slo_attainment(self) -> float:
@@ -157,6 +165,7 @@ class Simulation:
             self._set(worker, "stopped", now)
         elif action.kind == "start" and worker.state == "stopped":
             self._set(worker, "starting", now)
+            worker.started_at = now
             worker.fails = self.random.random() < self.scenario.stopped_unavailable_rate
             worker.ready_at = now + self.scenario.start_from_stopped_s
             self._schedule(worker.ready_at, worker, "ready")
@@ -177,32 +186,39 @@ class Simulation:
             elif kind == "die" and worker.state == "running":
                 self._set(worker, "failed", now)
 
-    def view(self, now: float) -> View:
+    def view(self, now: float, backlog: float = 0.0, routing: float = 0.0) -> View:
         workers = []
         for w in self.workers.values():
             status = w.state
             if status == "failed":
                 status = "error" if now - w.failed_at >= SILENCE_S or w.fails else "running"
-            workers.append(WorkerView(w.id, status, w.perf if w.benchmarked else 0.0, w.created_at))
-        return View(now, tuple(workers), tuple(self.arrivals[-HISTORY:]), self.scenario)
+            workers.append(WorkerView(w.id, status, w.perf if w.benchmarked else 0.0, w.started_at))
+        return View(now, tuple(workers), tuple(self.arrivals[-HISTORY:]), self.scenario, backlog, routing)
 
     # --- the run ------------------------------------------------------------------------
     def run(self) -> Result:
         s, result = self.scenario, self.result
         queue: deque[list[float]] = deque()
         window, window_start, next_sample = 0.0, 0.0, 0.0
+        backlog, last_wake = 0.0, -math.inf
+        wakes = getattr(self.policy, "wakes", None)  # None: the policy only runs on its timer
         running_price, stopped_price = s.price_per_hour / 3600, s.stopped_price_per_hour / 3600
         for second in range(int(self.trace.duration_s)):
             now = float(second)
             self._events_until(now)
-            if second % int(self.policy.interval_s) == 0:
-                for action in self.policy.decide(self.view(now)):
+            wait = backlog / self.capacity if self.capacity > 0 else (math.inf if backlog > 0 else 0.0)
+            woken = wakes is not None and now - last_wake >= WAKE_INTERVAL_S and backlog > 0 and wakes(wait)
+            if woken:
+                last_wake = now
+            if second % int(self.policy.interval_s) == 0 or woken:
+                for action in self.policy.decide(self.view(now, backlog, window / max(now - window_start, 1.0))):
                     self.apply(action, now)
             arrived = self.trace.load_at(now)
             result.arrived += arrived
             window += arrived
             if arrived:
                 queue.append([now, arrived])
+                backlog += arrived
             budget = self.capacity
             while budget > 1e-9 and queue:
                 head = queue[0]
@@ -211,12 +227,18 @@ class Simulation:
                 result.waits[int(wait)] = result.waits.get(int(wait), 0.0) + served
                 if wait <= s.target_wait_s:
                     result.within_slo += served
+                else:
+                    result.missed[second // 60] = result.missed.get(second // 60, 0.0) + served
                 budget -= served
+                backlog -= served
                 head[1] -= served
                 if head[1] <= 1e-9:
                     queue.popleft()
-            stopped = sum(1 for w in self.workers.values() if w.state == "stopped")
-            result.cost += (len(self.workers) - stopped) * running_price + stopped * stopped_price
+            if not queue:
+                backlog = 0.0
+            for w in self.workers.values():
+                result.worker_seconds[w.state] = result.worker_seconds.get(w.state, 0.0) + 1
+                result.cost += stopped_price if w.state == "stopped" else running_price
             if now + 1 - window_start >= REPORT_S:
                 self.arrivals.append((window_start, window / REPORT_S))
                 window, window_start = 0.0, now + 1

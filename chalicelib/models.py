@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
     NumberAttribute,
     NumberSetAttribute,
     TTLAttribute,
@@ -68,7 +70,15 @@ class Endpoint(Model):
     target_queue_time = NumberAttribute()
     inactivity_timeout = NumberAttribute(null=True)
     key_nonce = UnicodeAttribute()  # with the server secret, derives the endpoint's api_key
+    woken_at = NumberAttribute(null=True)  # when queueing last woke the scaler (see scaling.wake)
     created_at = NumberAttribute()
+
+
+class LoadPeak(MapAttribute):
+    """The peak load of one hour: the scaling policy's memory of past bursts."""
+
+    hour = NumberAttribute()
+    load = NumberAttribute()
 
 
 class WorkerGroup(Model):
@@ -95,6 +105,7 @@ class WorkerGroup(Model):
     created_at = NumberAttribute()
     lease_owner = UnicodeAttribute(null=True)  # the scheduler pass acting on this group...
     lease_until = NumberAttribute(null=True)  # ...until then (a conditional write takes it)
+    load_peaks = ListAttribute(of=LoadPeak, null=True)  # written with the lease release
 
 
 class WorkersByEndpoint(GlobalSecondaryIndex):

@@ -103,8 +103,23 @@ def launch_grace_s() -> float:
     return _number("LAUNCH_GRACE_S", 300.0)
 
 
+def scale_function() -> str:
+    """The Lambda that scales one endpoint when /route/ sees work queueing (set by the deploy)."""
+    return os.environ.get("SCALE_FUNCTION", "")
+
+
+def wake_url() -> str:
+    """Elsewhere than on AWS, where /route/ POSTs the endpoint to scale (the local stack's scaler)."""
+    return os.environ.get("SCALE_WAKE_URL", "")
+
+
+def wake_interval_s() -> float:
+    """Queueing wakes the scaler for an endpoint at most this often."""
+    return _number("WAKE_INTERVAL_S", 10.0)
+
+
 POLICY_THRESHOLDS = ("loading_deadline_s", "min_reliability", "prediction_window_s", "lead_time_s",
-                     "scale_down_delay_s")
+                     "scale_down_delay_s", "pool_memory_s", "pool_keep_s")
 
 
 def policy_thresholds() -> dict[str, float]:

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             from devstack.fleet import ScaleTimer, create_demo, scale_interval
 
             demo = create_demo(stack) if os.environ.get("DEMO_ENDPOINT", "1") != "0" else None
-            timer, load = ScaleTimer(scale_interval()), None
+            timer, load = ScaleTimer(scale_interval(), stack.wake_port), None
             timer.start()
             print(
                 f"\nready: {stack.url}\n"
@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"  admin token:     {stack.admin_token}\n"
                 + (f"  demo endpoint:   '{demo['endpoint_name']}' (id {demo['id']}), api_key {demo['api_key']}\n"
                    if demo else "")
-                + f"  scaling:         {os.environ['PROVIDER']} provider, a pass every {timer.interval:g} s\n"
+                + f"  scaling:         {os.environ['PROVIDER']} provider, a pass every {timer.interval:g} s"
+                " and at once when work queues\n"
                 "Ctrl-C stops everything.\n",
                 flush=True,
             )

@@ -1,12 +1,17 @@
 """The fleet side of the local stack: the demo endpoint, the scheduler on a timer, the provider.
 
 `chalice local` does not run scheduled functions, so the stack calls the same pass the
-scheduled Lambda runs, every SCALE_INTERVAL seconds, in a thread of its own process.
+scheduled Lambda runs, every SCALE_INTERVAL seconds, in a thread of its own process, and
+the one-endpoint pass whenever /route/ wakes it (SCALE_WAKE_URL points here).
 """
 from __future__ import annotations
 
+import json
 import os
+import queue
 import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
@@ -32,27 +37,62 @@ def create_demo(stack: Stack) -> dict:
 
 
 class ScaleTimer(threading.Thread):
-    """Runs a scaling pass every `interval` seconds until stopped; then cleans up local workers."""
+    """Runs a scaling pass every `interval` seconds, and a pass over one endpoint whenever
+    /route/ wakes it (POST {account_id, endpoint_id} to the wake port), until stopped; then
+    cleans up local workers. One thread runs every pass, as the provider's state is a file."""
 
-    def __init__(self, interval: float):
+    def __init__(self, interval: float, wake_port: int | None = None):
         super().__init__(name="scale-timer", daemon=True)
         self.interval = interval
         self.provider = providers.from_settings()
         self.last = None
+        self.wakes: queue.Queue = queue.Queue()
         self._stopping = threading.Event()
+        self._listener = _wake_listener(wake_port, self.wakes) if wake_port else None
 
     def run(self) -> None:
-        while not self._stopping.wait(self.interval):
+        next_pass = time.monotonic() + self.interval
+        while not self._stopping.is_set():
             try:
-                self.last = scheduler.run_pass(self.provider)
+                endpoint = self.wakes.get(timeout=max(next_pass - time.monotonic(), 0.0))
+            except queue.Empty:
+                endpoint, next_pass = None, time.monotonic() + self.interval
+            if self._stopping.is_set():
+                break
+            try:
+                self.last = scheduler.run_pass(self.provider, endpoint=endpoint)
             except Exception as error:  # a pass that fails must not end the stack
                 print(f"scaling pass failed: {error}", flush=True)
 
     def stop(self) -> None:
         self._stopping.set()
+        self.wakes.put(None)
+        if self._listener is not None:
+            self._listener.shutdown()
         self.join(timeout=60)
         if isinstance(self.provider, LocalProvider):
             self.provider.destroy_all()
+
+
+def _wake_listener(port: int, wakes: queue.Queue) -> ThreadingHTTPServer:
+    """What the wake Lambda is on AWS: /route/ POSTs the endpoint to scale, the timer runs it."""
+
+    class Wake(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+            try:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                wakes.put((int(body["account_id"]), int(body["endpoint_id"])))
+                self.send_response(202)
+            except (ValueError, KeyError, TypeError):
+                self.send_response(400)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:  # quiet: the pass logs what it does
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Wake)
+    threading.Thread(target=server.serve_forever, name="wake-listener", daemon=True).start()
+    return server
 
 
 def scale_interval() -> float:

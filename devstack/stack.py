@@ -68,6 +68,7 @@ class Stack:
     api_key: str | None = None
     quiet: bool = False
     admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    wake_port: int = field(default_factory=lambda: free_port())  # the scaler listens here for /route/'s wakes
     processes: list[subprocess.Popen] = field(default_factory=list)
 
     @property
@@ -91,6 +92,7 @@ class Stack:
             "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
             **stage_environment("local"),
             "DYNAMODB_ENDPOINT": self.dynamodb_endpoint or "",
+            "SCALE_WAKE_URL": f"http://127.0.0.1:{self.wake_port}/wake",
             "ADMIN_TOKEN_HASH": hash_secret(self.admin_token),
         }
 

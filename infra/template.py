@@ -3,7 +3,8 @@
     python -m infra.template --stage dev --out build/resources-dev.json
 
 Table names come from the stage's environment in .chalice/config.json, key schemas and
-indexes from the models, so the tables deployed are the tables the code uses. Every
+indexes from the models, so the tables deployed are the tables the code uses. The
+function /route/ wakes gets the name the stage's SCALE_FUNCTION gives it. Every
 table is on-demand, has point-in-time recovery, and expires items on `expires_at`
 where the model has one. The schedule and the IAM policy (.chalice/policy-<stage>.json,
 `autogen_policy` off) come from Chalice itself.
@@ -22,9 +23,13 @@ from chalicelib.models import MODELS
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def stage_tables(stage: str) -> dict[str, str]:
+def stage_variables(stage: str) -> dict[str, str]:
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    variables = config["stages"][stage]["environment_variables"]
+    return config["stages"][stage]["environment_variables"]
+
+
+def stage_tables(stage: str) -> dict[str, str]:
+    variables = stage_variables(stage)
     return {name[: -len("_TABLE")]: value for name, value in variables.items() if name.endswith("_TABLE")}
 
 
@@ -67,6 +72,9 @@ def merge_template(stage: str) -> dict:
     # Launched workers report to this API: the scaler hands them its URL as REPORT_ADDR.
     public_url = {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"}
     resources["ScaleFleet"] = {"Properties": {"Environment": {"Variables": {"PUBLIC_URL": public_url}}}}
+    # /route/ wakes this one by the name the stage gives it (SCALE_FUNCTION), so it is named, not generated.
+    resources["ScaleEndpoint"] = {"Properties": {"FunctionName": stage_variables(stage)["SCALE_FUNCTION"],
+                                                 "Environment": {"Variables": {"PUBLIC_URL": public_url}}}}
     return {"Resources": resources}
 
 

@@ -52,3 +52,13 @@ def test_the_scaler_runs_every_minute_with_the_stage_policy_and_knows_the_api_ur
     assert role == policy
     assert all("*" != resource for statement in role["Statement"] for resource in statement["Resource"]
                if isinstance(statement["Resource"], list))
+
+
+def test_the_api_can_wake_the_one_endpoint_scaler_by_the_name_the_stage_gives_it(template):
+    resources = json.loads(template.read_text())["Resources"]
+    name = resources["ScaleEndpoint"]["Properties"]["FunctionName"]
+    assert resources["APIHandler"]["Properties"]["Environment"]["Variables"]["SCALE_FUNCTION"] == name
+    assert "RestAPI" in json.dumps(resources["ScaleEndpoint"]["Properties"]["Environment"]["Variables"]["PUBLIC_URL"])
+    api_role = resources["ApiHandlerRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    wake = next(s for s in api_role["Statement"] if s["Action"] == ["lambda:InvokeFunction"])
+    assert wake["Resource"] == [f"arn:aws:lambda:*:*:function:{name}"]

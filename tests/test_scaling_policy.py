@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.scaling.policy import Knobs, Offer, Snapshot, WorkerState, decide, predict_load
+from chalicelib.scaling.policy import PEAK_BUCKET_S, Knobs, Offer, Snapshot, WorkerState, decide, predict_load
 
 NOW = 10_000.0
 
@@ -23,9 +23,9 @@ def offers(*prices, perf=10.0):
 NO_LOAD = steady(0.0)
 
 
-def plan(workers=(), load=NO_LOAD, offers=None, **knobs):
+def plan(workers=(), load=NO_LOAD, offers=None, backlog=0.0, current_load=0.0, peaks=(), **knobs):
     knobs = {"cold_mult": 1.0, "cold_workers": 0, **knobs}
-    return decide(Snapshot(NOW, Knobs(**knobs), tuple(workers), load, offers))
+    return decide(Snapshot(NOW, Knobs(**knobs), tuple(workers), load, offers, backlog, current_load, peaks))
 
 
 def kinds(result) -> list[tuple]:
@@ -56,7 +56,27 @@ def test_unmet_demand_is_load_like_any_other():
     assert kinds(result) == [("launch", 100), ("launch", 101), ("launch", 102)]
 
 
+def test_the_load_arriving_now_counts_before_it_reaches_the_history():
+    result = plan([worker(1), worker(2)], steady(18.0), current_load=45.0, offers=offers(1.0, 1.0, 1.0))
+    assert result.target_capacity == 50.0 and [k for k, _ in kinds(result)] == ["launch"] * 3
+
+
 # --- scaling up: cold workers first, then the cheapest offers ------------------------------
+
+def test_a_backlog_starts_cold_workers_to_drain_it_within_target_queue_time_but_launches_nothing():
+    workers = [worker(1), worker(2), *(worker(i, "stopped") for i in (3, 4, 5))]
+    # target 20 is served; 200 units queued drain in 10 s with 20 more: two cold workers start
+    result = plan(workers, steady(18.0), backlog=200.0, offers=offers(1.0), cold_mult=2.5)
+    assert kinds(result) == [("start", 3), ("start", 4)]
+    # with no cold worker left, launching (minutes away) would not help the queue
+    assert plan(workers[:2], steady(18.0), backlog=200.0, offers=offers(1.0)).actions == ()
+
+
+def test_a_new_group_launches_its_test_workers_before_any_load_arrives():
+    untested = tuple(Offer(100 + i, 1.0, None) for i in range(10))
+    result = plan([], NO_LOAD, offers=untested, test_workers=3, cold_workers=5)
+    assert [k for k, _ in kinds(result)] == ["launch"] * 3
+    assert plan([worker(1, "stopped")], NO_LOAD, offers=untested, cold_workers=5).actions == ()  # benchmarked
 
 def test_stopped_workers_start_before_anything_is_launched():
     workers = [worker(1), worker(2), worker(3), worker(4, "stopped", price=2.0), worker(5, "stopped", price=1.0)]
@@ -98,13 +118,23 @@ def test_scale_down_removes_the_worst_price_per_performance_first():
     load = tuple((t, 45.0 if t < NOW - 700 else 18.0) for t, _ in steady(0.0))  # dropped 11 minutes ago
     result = plan(workers, load)
     assert result.target_capacity == 20.0
-    assert kinds(result) == [("destroy", 2), ("destroy", 3)]  # $3 then $2 per 10 units/s
+    assert kinds(result) == [("stop", 2), ("stop", 3)]  # $3 then $2 per 10 units/s; kept cold for the day's peak
 
 
 def test_capacity_is_held_while_the_recent_peak_still_needs_it():
     workers = [worker(i) for i in range(1, 6)]
-    load = tuple((t, 45.0 if t < NOW - 300 else 18.0) for t, _ in steady(0.0))  # dropped 5 minutes ago
+    load = tuple((t, 45.0 if t < NOW - 100 else 18.0) for t, _ in steady(0.0))  # dropped 100 s ago
     assert plan(workers, load).actions == ()
+    load = tuple((t, 45.0 if t < NOW - 130 else 18.0) for t, _ in steady(0.0))  # 130 s ago: past scale_down_delay_s
+    assert [k for k, _ in kinds(plan(workers, load))] == ["stop"] * 3
+
+
+def test_the_cold_pool_remembers_the_peak_of_the_day_hour_by_hour():
+    yesterday_evening = ((NOW - 20 * 3600, 90.0), (NOW - 30 * 3600, 200.0))  # the second is over 24 h old
+    result = plan([worker(1), worker(2)], steady(18.0), offers=offers(*[1.0] * 10), peaks=yesterday_evening)
+    # target 20 is served; the pool holds 90 / 0.9 = 100 in all: eight more machines
+    assert [k for k, _ in kinds(result)] == ["launch"] * 8
+    assert result.peaks == ((NOW - 20 * 3600, 90.0), (NOW // PEAK_BUCKET_S * PEAK_BUCKET_S, 18.0))
 
 
 def test_removed_workers_are_stopped_while_the_cold_pool_has_room():
@@ -140,6 +170,8 @@ def test_inactivity_timeout_gates_scaling_to_zero():
     idle_for_8_minutes = tuple((t, 0.0 if t > NOW - 500 else 5.0) for t, _ in steady(0.0))
     assert plan(workers, idle_for_8_minutes, inactivity_timeout=900).actions == ()
     assert kinds(plan(workers, idle_for_8_minutes, inactivity_timeout=300)) == [("destroy", 1)]
+    # without a timeout an idle worker is stopped, to start again in seconds
+    assert kinds(plan(workers, idle_for_8_minutes)) == [("stop", 1)]
 
 
 def test_a_stopped_endpoint_stops_its_workers_and_a_suspended_one_is_left_alone():
@@ -152,7 +184,7 @@ def test_a_stopped_endpoint_stops_its_workers_and_a_suspended_one_is_left_alone(
 
 @pytest.mark.parametrize("bad, why", [
     (worker(9, "error"), "reported an error"),
-    (worker(9, "loading", age=1500), "not serving 1500 s after launch"),
+    (worker(9, "loading", age=1500), "not serving 1500 s after start"),
     (worker(9, reliability=0.5), "reliability 0.50 below 0.70"),
 ])
 def test_bad_workers_are_destroyed_and_replaced(bad, why):
@@ -184,13 +216,16 @@ def test_scaling_down_never_destroys_what_the_cold_pool_would_launch_again():
 
 
 def test_the_cold_pool_fills_to_the_target_but_trims_only_above_the_recent_peak():
-    # The peak of the last ten minutes needed 50; now 20 is enough. Total is 70: below what
-    # the peak would keep (2 x 50), above what the target fills to (2 x 20). Nothing churns.
-    load = tuple((t, 45.0 if NOW - 580 < t < NOW - 320 else 18.0) for t, _ in steady(0.0))
-    workers = [worker(1), worker(2), worker(3), worker(4, "stopped"), worker(5, "stopped"), worker(6, "stopped"),
-               worker(7, "stopped")]
-    result = plan(workers, load, offers=offers(1.0), cold_mult=2.0)
+    # An hour ago the load needed 50; now 20 is enough. Total is 70: below what that peak
+    # keeps for pool_keep_s (2 x 50), above what the target fills to (2 x 20). Nothing churns.
+    earlier = ((NOW - 3600 - PEAK_BUCKET_S, 45.0),)
+    workers = [worker(1), worker(2), worker(3, "stopped"), worker(4, "stopped"), worker(5, "stopped"),
+               worker(6, "stopped"), worker(7, "stopped")]
+    result = plan(workers, steady(18.0), offers=offers(1.0), cold_mult=2.0, peaks=earlier)
     assert result.target_capacity == 20.0 and result.actions == ()
+    much_earlier = ((NOW - 5 * 3600, 45.0),)  # older than pool_keep_s: only the peak itself is kept (50)
+    result = plan(workers, steady(18.0), offers=offers(1.0), cold_mult=2.0, peaks=much_earlier)
+    assert [k for k, _ in kinds(result)] == ["destroy", "destroy"]
 
 
 def test_workers_their_owners_brought_count_as_capacity_but_are_never_stopped_or_destroyed():

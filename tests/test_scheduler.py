@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,8 +12,8 @@ from chalicelib.credentials import Principal
 from chalicelib.endpoints import create_endpoint
 from chalicelib.models import Decision, Worker, WorkerGroup
 from chalicelib.providers.vast import VastProvider
-from chalicelib.scaling import scheduler
-from chalicelib.scaling.scale_group import label
+from chalicelib.scaling import policy, scheduler
+from chalicelib.scaling.scale_group import label, queued_and_arriving
 from chalicelib.worker_groups import create_group
 from tests.support.fake_vast import FakeVast
 
@@ -215,3 +216,35 @@ def test_a_bad_decisions_limit_is_a_400_naming_it(api, limit):
     group = api.group(api.endpoint("llm"))
     status, reply = api.call("GET", f"/api/v0/autojobs/{group['id']}/decisions/?limit={limit}")
     assert status == 400 and "'limit'" in reply["msg"]
+
+
+def test_a_woken_pass_scales_only_the_groups_of_that_endpoint(fake, vast, group):
+    other = create_endpoint(int(group.account_id), {"endpoint_name": "other"})
+    create_group(Principal(int(group.account_id)), {"endpoint_id": int(other.endpoint_id), "min_load": 27,
+                                                     "cold_mult": 1, "cold_workers": 0})
+    report = scheduler.run_pass(vast, now=T0, endpoint=(int(group.account_id), int(group.endpoint_id)))
+    assert [o.group_id for o in report.outcomes] == [int(group.group_id)] and report.count("launch") == 3
+
+
+def test_the_policy_memory_of_hourly_peaks_is_kept_on_the_group_row(fake, vast, group, monkeypatch):
+    seen = []
+    real = policy.decide
+    monkeypatch.setattr(policy, "decide", lambda snapshot: seen.append(snapshot) or real(snapshot))
+    scheduler.run_pass(vast, now=T0)
+    stored = WorkerGroup.get(int(group.account_id), int(group.group_id)).load_peaks
+    assert [(p.hour, p.load) for p in stored] == [(T0 // 3600 * 3600, 0.0)]
+    scheduler.run_pass(vast, now=T0 + 60)
+    assert seen[-1].peaks == ((T0 // 3600 * 3600, 0.0),)
+
+
+def test_the_snapshot_counts_work_queued_and_arriving_from_reports_and_routing():
+    def worker(status="running", **fields):
+        return Worker(token_hash="x", status=status, max_perf=10.0, last_report_at=T0 - 4,
+                      expires_at=datetime.fromtimestamp(T0 + 60, UTC), **fields)
+
+    workers = [
+        worker(queue_load=50.0, routed_load=40.0, cur_load=8.0),  # 90 queued, 40 served since; 40 routed in 4 s
+        worker(queue_load=10.0, routed_load=0.0, cur_load=9.0),  # drained since its report
+        worker(queue_load=500.0, routed_load=0.0, cur_load=9.0, status="stopped"),  # not serving: not counted
+    ]
+    assert queued_and_arriving(workers, T0) == (50.0, 10.0 + 9.0)

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, replace
 ACTIVE = ("running", "idle")
 WARMING = ("launching", "starting", "loading")
 STOPPED = "stopped"
+PEAK_BUCKET_S = 3600.0  # the memory of past load keeps one peak per hour
+WAKE_FRACTION = 0.25  # of target_queue_time: queueing wakes the scaler while work can still make the target
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,10 @@ class Knobs:
     min_reliability: float = 0.7  # below this success rate a worker is replaced
     prediction_window_s: float = 300.0  # the peak of this much history is the base prediction
     lead_time_s: float = 180.0  # a rising trend is projected this far ahead (a cold launch)
-    scale_down_delay_s: float = 600.0  # capacity is only removed below the peak of this window
+    scale_down_delay_s: float = 120.0  # serving capacity follows the peak of this window: cold ones start fast
+    target_queue_time: float = 10.0  # queued work is to be served within this many seconds
+    pool_memory_s: float = 86400.0  # the cold pool keeps capacity for the peak of this much history
+    pool_keep_s: float = 5400.0  # a stopped worker costs a relaunch in this long: kept if needed within it
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ class WorkerState:
     status: str
     perf: float
     price_per_hour: float
-    created_at: float
+    started_at: float  # launched, or last started from stopped
     reliability: float = 1.0
     available: bool = True  # for a stopped worker: its machine can still be started
     benchmarked: bool = False
@@ -71,6 +76,9 @@ class Snapshot:
     workers: tuple[WorkerState, ...]
     load: tuple[tuple[float, float], ...]  # (time, work units/s arriving incl. unmet), oldest first
     offers: tuple[Offer, ...] | None = None  # None: not searched yet
+    backlog: float = 0.0  # work units queued at the workers now
+    current_load: float = 0.0  # work units/s arriving now (latest reports plus unmet demand)
+    peaks: tuple[tuple[float, float], ...] = ()  # (hour, peak load) as the last plan remembered them
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,13 @@ class Plan:
     predicted_load: float
     target_capacity: float
     needs_offers: bool = False  # launches are wanted: search offers and decide again
+    peaks: tuple[tuple[float, float], ...] = ()  # the memory to pass in the next snapshot
+
+
+def should_wake(expected_wait_s: float | None, target_queue_time: float) -> bool:
+    """Whether a request's expected wait (None: no worker ready) calls for a pass now, not at
+    the next scheduled one: cold workers start in seconds, the schedule is a minute."""
+    return expected_wait_s is None or expected_wait_s > WAKE_FRACTION * target_queue_time
 
 
 def predict_load(load: tuple[tuple[float, float], ...], now: float, knobs: Knobs) -> float:
@@ -131,8 +146,8 @@ def _failing(snapshot: Snapshot) -> list[tuple[WorkerState, str]]:
     for w in snapshot.workers:
         if w.status == "error":
             reason = "reported an error"
-        elif w.status in WARMING and now - w.created_at > knobs.loading_deadline_s:
-            reason = f"not serving {now - w.created_at:.0f} s after launch (deadline {knobs.loading_deadline_s:.0f} s)"
+        elif w.status in WARMING and now - w.started_at > knobs.loading_deadline_s:
+            reason = f"not serving {now - w.started_at:.0f} s after start (deadline {knobs.loading_deadline_s:.0f} s)"
         elif w.status in ACTIVE and w.reliability < knobs.min_reliability:
             reason = f"reliability {w.reliability:.2f} below {knobs.min_reliability:.2f}"
         elif w.status == STOPPED and not w.available:
@@ -192,18 +207,37 @@ def decide(snapshot: Snapshot) -> Plan:
     if knobs.endpoint_state == "suspended":
         return Plan(tuple(fleet.actions), 0.0, 0.0)
 
-    predicted = predict_load(snapshot.load, now, knobs)
-    target = max(predicted, knobs.min_load) / knobs.target_util
-    recent_peak = _peak(snapshot.load, now - knobs.scale_down_delay_s)
-    floor = max(target, max(recent_peak, knobs.min_load) / knobs.target_util)
+    peaks = remember_peaks(snapshot, knobs)
+    serving = max(_peak(snapshot.load, now - knobs.scale_down_delay_s), snapshot.current_load, knobs.min_load)
+    if serving == 0 and knobs.inactivity_timeout:  # no scaling to zero before the endpoint is inactive
+        serving = _peak(snapshot.load, now - knobs.inactivity_timeout)
+    predicted = max(predict_load(snapshot.load, now, knobs), serving)
+    target = serving / knobs.target_util
+    remembered = max((p for _, p in peaks), default=0.0)
+    pool = max(knobs.cold_mult * target, max(predicted, remembered) / knobs.target_util)
+    recently = max((p for t, p in peaks if t >= now - knobs.pool_keep_s - PEAK_BUCKET_S), default=0.0)
+    kept = max(pool, knobs.cold_mult * recently / knobs.target_util)
+    drain = snapshot.backlog / knobs.target_queue_time
     if _inactive(snapshot) and knobs.min_load == 0:
-        target = floor = 0.0
+        target = pool = kept = drain = 0.0
 
-    needs_offers = _scale_up(fleet, snapshot, target)
-    _scale_down(fleet, knobs, floor)
-    needs_offers |= _keep_cold_pool(fleet, snapshot, target, floor)
+    needs_offers = _scale_up(fleet, snapshot, target, drain)
+    if drain <= 0:
+        _scale_down(fleet, knobs, target, kept)
+    untested = _expected_perf(snapshot) is None and not fleet.warming
+    needs_offers |= _keep_cold_pool(fleet, snapshot, pool, kept, fill_workers=pool > 0 or untested)
     _enforce_cap(fleet, knobs)
-    return Plan(tuple(fleet.actions), predicted, target, needs_offers and snapshot.offers is None)
+    return Plan(tuple(fleet.actions), predicted, target, needs_offers and snapshot.offers is None, peaks)
+
+
+def remember_peaks(snapshot: Snapshot, knobs: Knobs) -> tuple[tuple[float, float], ...]:
+    """The hourly peaks of load over `pool_memory_s`: the policy's memory, kept by its caller."""
+    merged = dict(snapshot.peaks)
+    for t, value in (*snapshot.load, (snapshot.now, snapshot.current_load)):
+        hour = t // PEAK_BUCKET_S * PEAK_BUCKET_S
+        merged[hour] = max(merged.get(hour, 0.0), value)
+    oldest = snapshot.now - knobs.pool_memory_s
+    return tuple(sorted((hour, peak) for hour, peak in merged.items() if hour + PEAK_BUCKET_S > oldest))
 
 
 def _expected_perf(snapshot: Snapshot) -> float | None:
@@ -241,55 +275,56 @@ def _launch(fleet: _Fleet, snapshot: Snapshot, capacity: float, reason: str) -> 
     return False
 
 
-def _scale_up(fleet: _Fleet, snapshot: Snapshot, target: float) -> bool:
-    missing = target - fleet.serving_soon
-    if missing <= 0:
-        return False
+def _scale_up(fleet: _Fleet, snapshot: Snapshot, target: float, drain: float) -> bool:
+    """Start stopped workers (seconds away) to cover the target and drain the backlog within
+    target_queue_time; launch (minutes away) for the target only."""
+    wanted = target + drain
     for w in sorted(fleet.stopped, key=lambda w: (_value(w), w.id)):
-        if missing <= 0:
+        if fleet.serving_soon >= wanted:
             break
-        fleet.actions.append(Action("start", f"capacity {fleet.serving_soon:.1f} below target {target:.1f}",
-                                    worker_id=w.id))
+        fleet.actions.append(Action("start", f"capacity {fleet.serving_soon:.1f} below {wanted:.1f}", worker_id=w.id))
         fleet.stopped.remove(w)
         fleet.warming.append(w)
-        missing -= w.perf
+    missing = target - fleet.serving_soon
     return _launch(fleet, snapshot, missing, f"capacity {fleet.serving_soon:.1f} below target {target:.1f}")
 
 
-def _scale_down(fleet: _Fleet, knobs: Knobs, floor: float) -> None:
-    """Stop (or destroy) the worst price/performance active workers while serving capacity stays >= floor.
+def _scale_down(fleet: _Fleet, knobs: Knobs, target: float, kept: float) -> None:
+    """Stop (or destroy) the worst price/performance active workers while serving capacity stays >= target.
 
     Only capacity already serving counts: warming workers are not yet proven. A removed
-    worker is kept cold while the pool is below what the recent peak would want.
+    worker is stopped, to start again in seconds, unless the pool holds `kept` without it.
     """
-    cold_goal = knobs.cold_mult * floor
     for w in sorted((w for w in fleet.active if w.managed), key=lambda w: (-_value(w), -w.id)):
-        if sum(a.perf for a in fleet.active) - w.perf < floor:
+        if sum(a.perf for a in fleet.active) - w.perf < target:
             continue
         fleet.active.remove(w)
         total_without = fleet.serving_soon + sum(s.perf for s in fleet.stopped)
-        reason = f"capacity {sum(a.perf for a in fleet.active) + w.perf:.1f} above what load needs ({floor:.1f})"
-        if total_without < cold_goal or fleet.ready_quick < knobs.cold_workers:
+        reason = f"capacity {sum(a.perf for a in fleet.active) + w.perf:.1f} above what load needs ({target:.1f})"
+        if total_without < kept or fleet.ready_quick < knobs.cold_workers:
             fleet.actions.append(Action("stop", f"{reason}; kept cold", worker_id=w.id))
             fleet.stopped.append(w)
         else:
             fleet.actions.append(Action("destroy", f"{reason}; cold pool full", worker_id=w.id))
 
 
-def _keep_cold_pool(fleet: _Fleet, snapshot: Snapshot, target: float, floor: float) -> bool:
-    """Total capacity (serving soon + stopped): filled up to cold_mult x target, trimmed only
-    above cold_mult x floor (the recent peak's need), so a wobbling target does not churn it."""
+def _keep_cold_pool(fleet: _Fleet, snapshot: Snapshot, pool: float, kept: float, fill_workers: bool) -> bool:
+    """Total capacity (serving soon + stopped) launched up to `pool`, and to cold_workers workers
+    while the endpoint is in use; destroyed only above `kept`, what the recent peak wants."""
     knobs = snapshot.knobs
-    goal, ceiling = knobs.cold_mult * target, knobs.cold_mult * floor
     total = fleet.serving_soon + sum(w.perf for w in fleet.stopped)
-    if total < goal:
-        return _launch(fleet, snapshot, goal - total, f"cold pool: total capacity {total:.1f} below {goal:.1f}")
+    if total < pool:
+        return _launch(fleet, snapshot, pool - total, f"cold pool: total capacity {total:.1f} below {pool:.1f}")
+    if fill_workers and fleet.count < knobs.cold_workers:
+        guess = _expected_perf(snapshot) or 1.0
+        return _launch(fleet, snapshot, guess * (knobs.cold_workers - fleet.count),
+                       f"cold pool: {fleet.count} workers, cold_workers is {knobs.cold_workers}")
     for w in sorted(fleet.stopped, key=lambda w: (-_value(w), -w.id)):
-        if total - w.perf < ceiling or fleet.ready_quick <= knobs.cold_workers:
+        if total - w.perf < kept or fleet.ready_quick <= knobs.cold_workers:
             continue
         fleet.stopped.remove(w)
         total -= w.perf
-        fleet.actions.append(Action("destroy", f"cold pool: total capacity {total + w.perf:.1f} above {ceiling:.1f}",
+        fleet.actions.append(Action("destroy", f"cold pool: total capacity {total + w.perf:.1f} above {kept:.1f}",
                                     worker_id=w.id))
     return False
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import settings, stats
-from chalicelib.models import Decision, Endpoint, StatBucket, Worker, WorkerGroup, epoch
+from chalicelib.models import Decision, Endpoint, LoadPeak, StatBucket, Worker, WorkerGroup, epoch
 from chalicelib.providers import Instance, LaunchSpec, Provider, ProviderAuthError, ProviderError, ProviderUnavailable
 from chalicelib.scaling import policy
 from chalicelib.worker_groups import register_worker
@@ -59,9 +59,13 @@ def acquire_lease(group: WorkerGroup, owner: str, now: float) -> bool:
         return False
 
 
-def release_lease(group: WorkerGroup, owner: str) -> None:
+def release_lease(group: WorkerGroup, owner: str, peaks: tuple = ()) -> None:
+    """Give the group back, saving the policy's memory in the same write."""
+    actions = [WorkerGroup.lease_until.set(0)]
+    if peaks:
+        actions.append(WorkerGroup.load_peaks.set([LoadPeak(hour=h, load=p) for h, p in peaks]))
     try:
-        group.update(actions=[WorkerGroup.lease_until.set(0)], condition=WorkerGroup.lease_owner == owner)
+        group.update(actions=actions, condition=WorkerGroup.lease_owner == owner)
     except UpdateError:
         pass  # taken over after our lease ran out: nothing to release
 
@@ -76,6 +80,20 @@ def load_history(endpoint_id: int, groups_sharing: int, now: float, window_s: fl
         window.add(bucket)
         samples.append((float(bucket.t), window.metric("curload") / groups_sharing))
     return tuple(samples)
+
+
+def queued_and_arriving(workers: list[Worker], now: float) -> tuple[float, float]:
+    """Work queued at the live workers now, and the rate arriving: their last reports, plus
+    what /route/ sent them since, less what they have served since at their benchmarked perf."""
+    backlog = arriving = 0.0
+    for w in workers:
+        if w.status == "stopped" or not w.is_live(now):
+            continue
+        since = max(now - float(w.last_report_at or 0), 1.0)
+        routed = float(w.routed_load or 0)
+        backlog += max(float(w.queue_load or 0) + routed - float(w.max_perf or 0) * since, 0.0)
+        arriving += max(float(w.cur_load or 0), routed / since)
+    return backlog, arriving
 
 
 def failed_pass(group: WorkerGroup, now: float, error: str) -> Decision:
@@ -140,9 +158,13 @@ class GroupPass:
             max_workers=int(group.max_workers),
             inactivity_timeout=float(endpoint.inactivity_timeout) if endpoint.inactivity_timeout else None,
             endpoint_state=endpoint.endpoint_state,
+            target_queue_time=float(endpoint.target_queue_time),
             **settings.policy_thresholds(),
         )
-        return policy.Snapshot(self.now, knobs, tuple(self._state(w) for w in workers), load)
+        peaks = tuple((float(p.hour), float(p.load)) for p in group.load_peaks or ())
+        backlog, current = queued_and_arriving(workers, self.now)
+        return policy.Snapshot(self.now, knobs, tuple(self._state(w) for w in workers), load,
+                               backlog=backlog, current_load=current, peaks=peaks)
 
     def _state(self, worker: Worker) -> policy.WorkerState:
         status = worker.status
@@ -150,7 +172,7 @@ class GroupPass:
             status = "error"  # silent past its timeout
         return policy.WorkerState(
             id=int(worker.worker_id), status=status, perf=float(worker.max_perf or 0),
-            price_per_hour=float(worker.price_per_hour or 0), created_at=float(worker.started_at),
+            price_per_hour=float(worker.price_per_hour or 0), started_at=float(worker.started_at),
             reliability=float(worker.reliability if worker.reliability is not None else 1.0),
             available=not worker.unavailable, benchmarked=float(worker.max_perf or 0) > 0,
             managed=worker.launch_label is not None,
@@ -278,5 +300,5 @@ def scale_group(provider: Provider, group: WorkerGroup, endpoint: Endpoint, work
     except ProviderError as error:
         run._record("pass", "a provider call failed", f"failed: {error}")
     finally:
-        release_lease(group, owner)
+        release_lease(group, owner, run.outcome.plan.peaks if run.outcome.plan else ())
     return run.outcome

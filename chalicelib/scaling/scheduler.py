@@ -29,13 +29,19 @@ class PassReport:
         return sum(o.count(action) for o in self.outcomes)
 
 
-def run_pass(provider: Provider | None = None, now: float | None = None) -> PassReport:
-    """Scale every worker group once. A refused provider key ends the pass at once."""
+def run_pass(provider: Provider | None = None, now: float | None = None,
+             endpoint: tuple[int, int] | None = None) -> PassReport:
+    """Scale every worker group once, or only those of one (account_id, endpoint_id) when
+    queueing woke the scaler for it. A refused provider key ends the pass at once."""
     started = time.perf_counter()
     now = time.time() if now is None else now
     bind()
     report = PassReport()
-    groups = list(WorkerGroup.scan())
+    if endpoint is None:
+        groups = list(WorkerGroup.scan())
+    else:
+        account_id, endpoint_id = endpoint
+        groups = list(WorkerGroup.query(account_id, filter_condition=WorkerGroup.endpoint_id == endpoint_id))
     if not groups:
         return report
     try:
