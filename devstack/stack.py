@@ -28,6 +28,8 @@ QUICK_FLEET = {
     "PREDICTION_WINDOW_S": "60",
     "LEAD_TIME_S": "20",
     "SCALE_DOWN_DELAY_S": "60",
+    "POOL_MEMORY_S": "900",  # the cold pool remembers a quarter of an hour, not a day
+    "POOL_KEEP_S": "300",
     "LOADING_DEADLINE_S": "120",
     "UPDATE_INTERVAL": "3",  # the example worker's report interval
     "LOAD_SECONDS": "3",  # the example worker's "model load"

@@ -65,6 +65,20 @@ def test_load_grows_the_fleet_which_serves_it_then_shrinks_when_it_ends(stack):
     assert api(url, "POST", "/get_endpoint_stats/", body)["totreqs"] >= 1
 
 
+def test_queueing_wakes_the_scaler_between_scheduled_passes(tmp_path):
+    running = MakeRun(tmp_path, LOCAL_API_KEY=KEY, SCALE_INTERVAL="3600", LOAD_SECONDS="1",
+                      UPDATE_INTERVAL="2").start()
+    try:
+        (endpoint,) = api(running.url, "GET", "/api/v0/endptjobs/")["results"]
+        route = {"endpoint": endpoint["endpoint_name"], "api_key": endpoint["api_key"], "cost": 1}
+        deadline = time.monotonic() + 60  # the next scheduled pass is an hour away
+        while "url" not in api(running.url, "POST", "/route/", route):
+            assert time.monotonic() < deadline, "/route/ found no worker and did not wake the scaler"
+            time.sleep(0.5)
+    finally:
+        assert running.stop() == []
+
+
 def test_ctrl_c_leaves_nothing_running_workers_included(stack):
     assert stack.stop() == []
 
