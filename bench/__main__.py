@@ -56,23 +56,33 @@ def markdown(rows: list[dict]) -> str:
 
 
 def plot(trace: str, results: list[Result], out: Path) -> None:
+    """Offered load and each policy's serving capacity; below, the work production served late."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(12, 5))
+    figure, (axis, late) = plt.subplots(2, 1, figsize=(12, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     reference = next(r for r in results if r.policy == "clairvoyant")
     hours = [t / 3600 for t, _, _ in reference.timeline]
-    axis.fill_between(hours, [load for _, load, _ in reference.timeline], color="0.85", label="offered load")
+    load = [load for _, load, _ in reference.timeline]
+    axis.fill_between(hours, load, color="0.85", label="offered load")
     for result in results:
         style = {"linewidth": 2.0, "color": "black"} if result.policy == "production" else {"linewidth": 0.9}
         axis.plot([t / 3600 for t, _, _ in result.timeline], [c for _, _, c in result.timeline],
                   label=result.policy, **style)
-    axis.set_xlabel("hour")
+    axis.plot(hours, load, color="0.45", linewidth=0.8, linestyle=":")  # the load's edges, over the lines
     axis.set_ylabel("work units / s")
     axis.set_title(f"{trace}: offered load and serving capacity")
     axis.legend(loc="upper left", fontsize=8, ncol=2)
+    production = next((r for r in results if r.policy == "production"), None)
+    if production is not None:
+        minutes = sorted(production.missed)
+        late.bar([m / 60 for m in minutes], [production.missed[m] for m in minutes], width=1 / 60, color="firebrick")
+        late.set_title(f"production: work served later than the target wait, per minute "
+                       f"({100 * (1 - production.slo_attainment):.2f}% of the day's work)", fontsize=9)
+    late.set_ylabel("work units")
+    late.set_xlabel("hour")
     figure.tight_layout()
     figure.savefig(out / f"{trace}.png", dpi=110)
     plt.close(figure)

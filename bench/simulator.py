@@ -8,8 +8,10 @@ while launching, loading or running; stopped price while stopped). Work waits in
 FIFO queue; a unit meets the SLO when it waits at most the target.
 
 A policy sees only what the control plane would see: worker statuses and benchmarked
-perf, and the work that arrived in each 10 s report window (served or not), never the
-future. It is called every `policy.interval_s` seconds.
+perf, the work that arrived in each 10 s report window (served or not), what has been
+routed since the last reports, and the work queued now; never the future. It is called
+every `policy.interval_s` seconds and, if it `wakes` on the wait a new request would see,
+at once when work queues (at most every 10 s), as /route/ wakes the deployed scaler.
 """
 from __future__ import annotations
 
