@@ -48,7 +48,7 @@ class ScaleTimer(threading.Thread):
         self.last = None
         self.wakes: queue.Queue = queue.Queue()
         self._stopping = threading.Event()
-        self._listener = _wake_listener(wake_port, self.wakes) if wake_port else None
+        self._listener = wake_listener(wake_port, self.wakes) if wake_port else None
 
     def run(self) -> None:
         next_pass = time.monotonic() + self.interval
@@ -74,7 +74,7 @@ class ScaleTimer(threading.Thread):
             self.provider.destroy_all()
 
 
-def _wake_listener(port: int, wakes: queue.Queue) -> ThreadingHTTPServer:
+def wake_listener(port: int, wakes: queue.Queue) -> ThreadingHTTPServer:
     """What the wake Lambda is on AWS: /route/ POSTs the endpoint to scale, the timer runs it."""
 
     class Wake(BaseHTTPRequestHandler):

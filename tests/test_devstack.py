@@ -2,12 +2,14 @@
 Ctrl-C leaves nothing running."""
 from __future__ import annotations
 
+import queue
 import subprocess
 
 import pytest
 import requests
 
-from devstack.stack import ROOT
+from devstack.fleet import wake_listener
+from devstack.stack import ROOT, free_port
 from tests.support.make_run import MakeRun
 
 LOCAL_KEY = "local-test-key-0123456789"
@@ -85,3 +87,15 @@ def test_the_readme_walk_through_runs(make_run):
 
 def test_ctrl_c_stops_every_process_it_started(make_run):
     assert make_run.stop() == []
+
+
+def test_the_local_scaler_takes_wakes_over_http_and_refuses_malformed_ones():
+    wakes, port = queue.Queue(), free_port()
+    server = wake_listener(port, wakes)
+    try:
+        ok = requests.post(f"http://127.0.0.1:{port}/wake", json={"account_id": 1, "endpoint_id": 2}, timeout=5)
+        bad = requests.post(f"http://127.0.0.1:{port}/wake", data="not json", timeout=5)
+        assert (ok.status_code, bad.status_code) == (202, 400)
+        assert wakes.get_nowait() == (1, 2) and wakes.empty()
+    finally:
+        server.shutdown()

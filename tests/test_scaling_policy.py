@@ -137,6 +137,11 @@ def test_the_cold_pool_remembers_the_peak_of_the_day_hour_by_hour():
     assert result.peaks == ((NOW - 20 * 3600, 90.0), (NOW // PEAK_BUCKET_S * PEAK_BUCKET_S, 18.0))
 
 
+def test_min_cold_load_is_a_floor_on_the_cold_pool():
+    result = plan([worker(1, "stopped")], NO_LOAD, offers=offers(*[1.0] * 6), min_cold_load=45.0)
+    assert [k for k, _ in kinds(result)] == ["launch"] * 4  # 45 / 0.9 = 50 in all, 10 of it stopped already
+
+
 def test_removed_workers_are_stopped_while_the_cold_pool_has_room():
     workers = [worker(i) for i in range(1, 6)]
     result = plan(workers, steady(18.0), cold_mult=2.5)

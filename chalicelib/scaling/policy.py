@@ -1,15 +1,19 @@
 """The scaling policy: a snapshot of one worker group in, a plan out.
 
-Pure arithmetic: no I/O, no clock, no randomness. The scheduled Lambda and the
-benchmark's simulator call this same function.
+Pure arithmetic: no I/O, no clock, no randomness. The scheduled Lambda, the pass that
+/route/ wakes when work queues, and the benchmark's simulator call this same function.
 
 Capacity is in work units per second. The knobs mean what Vast users expect:
-    target capacity = max(predicted load, min_load) / target_util
-    total capacity kept (active + stopped "cold" workers) = cold_mult x target
-    cold_workers: workers kept (active or stopped) before any is destroyed
+    serving target = max(load over the last scale_down_delay_s, load now, min_load) / target_util
+    total capacity (serving + stopped "cold" workers) = cold_mult x target, and at least the
+        peak of the last pool_memory_s (a day) / target_util, and min_cold_load / target_util
+    cold_workers: workers kept (serving or stopped) before any is destroyed
     test_workers: machines tried at once while no offer's performance is known
     max_workers: hard cap on workers that exist
     inactivity_timeout: no load for this long before the last capacity goes
+    target_queue_time: queued work is drained within it, by starting cold workers
+Stopped workers serve again in seconds, launched ones in minutes: queueing is met from
+the cold pool, launches keep the pool filled.
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ class Knobs:
     """A group's settings, and the thresholds of the policy (each a named default)."""
 
     min_load: float = 0.0
+    min_cold_load: float = 0.0
     target_util: float = 0.9
     cold_mult: float = 2.5
     cold_workers: int = 5
@@ -183,7 +188,7 @@ class _Fleet:
 
 def decide(snapshot: Snapshot) -> Plan:
     """What to do with one worker group now, each action with its reason."""
-    knobs, now = snapshot.knobs, snapshot.now
+    knobs = snapshot.knobs
     failing = _failing(snapshot)
     replaced = [Action("destroy", f"replace: {why}", worker_id=w.id) for w, why in failing if w.managed]
     gone = {w.id for w, _ in failing}
@@ -208,26 +213,41 @@ def decide(snapshot: Snapshot) -> Plan:
         return Plan(tuple(fleet.actions), 0.0, 0.0)
 
     peaks = remember_peaks(snapshot, knobs)
+    goals = _goals(snapshot, peaks)
+    needs_offers = _scale_up(fleet, snapshot, goals.target, goals.drain)
+    if goals.drain <= 0:
+        _scale_down(fleet, knobs, goals.target, goals.kept)
+    untested = _expected_perf(snapshot) is None and not fleet.warming
+    needs_offers |= _keep_cold_pool(fleet, snapshot, goals.pool, goals.kept, fill_workers=goals.pool > 0 or untested)
+    _enforce_cap(fleet, knobs)
+    return Plan(tuple(fleet.actions), goals.predicted, goals.target, needs_offers and snapshot.offers is None, peaks)
+
+
+@dataclass(frozen=True)
+class _Goals:
+    predicted: float  # load expected one lead time ahead
+    target: float  # serving capacity wanted now
+    drain: float  # more capacity, to serve the queued work within target_queue_time
+    pool: float  # total capacity (serving + cold) launched up to
+    kept: float  # total capacity kept before a cold worker is destroyed
+
+
+def _goals(snapshot: Snapshot, peaks: tuple[tuple[float, float], ...]) -> _Goals:
+    knobs, now = snapshot.knobs, snapshot.now
+    if _inactive(snapshot) and knobs.min_load == 0:
+        return _Goals(0.0, 0.0, 0.0, 0.0, 0.0)
     serving = max(_peak(snapshot.load, now - knobs.scale_down_delay_s), snapshot.current_load, knobs.min_load)
     if serving == 0 and knobs.inactivity_timeout:  # no scaling to zero before the endpoint is inactive
         serving = _peak(snapshot.load, now - knobs.inactivity_timeout)
     predicted = max(predict_load(snapshot.load, now, knobs), serving)
     target = serving / knobs.target_util
-    remembered = max((p for _, p in peaks), default=0.0)
-    pool = max(knobs.cold_mult * target, max(predicted, remembered) / knobs.target_util)
-    recently = max((p for t, p in peaks if t >= now - knobs.pool_keep_s - PEAK_BUCKET_S), default=0.0)
-    kept = max(pool, knobs.cold_mult * recently / knobs.target_util)
-    drain = snapshot.backlog / knobs.target_queue_time
-    if _inactive(snapshot) and knobs.min_load == 0:
-        target = pool = kept = drain = 0.0
-
-    needs_offers = _scale_up(fleet, snapshot, target, drain)
-    if drain <= 0:
-        _scale_down(fleet, knobs, target, kept)
-    untested = _expected_perf(snapshot) is None and not fleet.warming
-    needs_offers |= _keep_cold_pool(fleet, snapshot, pool, kept, fill_workers=pool > 0 or untested)
-    _enforce_cap(fleet, knobs)
-    return Plan(tuple(fleet.actions), predicted, target, needs_offers and snapshot.offers is None, peaks)
+    remembered = max([p for _, p in peaks] + [predicted, knobs.min_cold_load])
+    pool = max(knobs.cold_mult * target, remembered / knobs.target_util)
+    # Relaunching costs more than keeping a stopped machine for pool_keep_s: keep what the
+    # pool wanted lately, so a wobbling target does not fill and trim it over and over.
+    lately = max((p for t, p in peaks if t >= now - knobs.pool_keep_s - PEAK_BUCKET_S), default=0.0)
+    kept = max(pool, knobs.cold_mult * lately / knobs.target_util)
+    return _Goals(predicted, target, snapshot.backlog / knobs.target_queue_time, pool, kept)
 
 
 def remember_peaks(snapshot: Snapshot, knobs: Knobs) -> tuple[tuple[float, float], ...]:

@@ -153,7 +153,8 @@ class GroupPass:
     def snapshot(self, workers: list[Worker], load: tuple) -> policy.Snapshot:
         group, endpoint = self.group, self.endpoint
         knobs = policy.Knobs(
-            min_load=float(group.min_load), target_util=float(group.target_util), cold_mult=float(group.cold_mult),
+            min_load=float(group.min_load), min_cold_load=float(group.min_cold_load or 0),
+            target_util=float(group.target_util), cold_mult=float(group.cold_mult),
             cold_workers=int(group.cold_workers), test_workers=int(group.test_workers),
             max_workers=int(group.max_workers),
             inactivity_timeout=float(endpoint.inactivity_timeout) if endpoint.inactivity_timeout else None,
