@@ -21,6 +21,7 @@ def offers(*prices, perf=10.0):
 
 
 NO_LOAD = steady(0.0)
+IDLE_FOR_A_DAY = tuple((NOW // 3600 * 3600 - 3600 * h, 0.0) for h in range(23, 0, -1))  # the policy's memory
 
 
 def plan(workers=(), load=NO_LOAD, offers=None, backlog=0.0, current_load=0.0, peaks=(), **knobs):
@@ -76,7 +77,10 @@ def test_a_new_group_launches_its_test_workers_before_any_load_arrives():
     untested = tuple(Offer(100 + i, 1.0, None) for i in range(10))
     result = plan([], NO_LOAD, offers=untested, test_workers=3, cold_workers=5)
     assert [k for k, _ in kinds(result)] == ["launch"] * 3
-    assert plan([worker(1, "stopped")], NO_LOAD, offers=untested, cold_workers=5).actions == ()  # benchmarked
+    # benchmarked: offers are trusted, the new endpoint keeps one worker serving for its first
+    # day, and cold_workers in all
+    result = kinds(plan([worker(1, "stopped")], NO_LOAD, offers=untested, cold_workers=5))
+    assert result == [("start", 1), ("launch", 100), ("launch", 101), ("launch", 102), ("launch", 103)]
 
 def test_stopped_workers_start_before_anything_is_launched():
     workers = [worker(1), worker(2), worker(3), worker(4, "stopped", price=2.0), worker(5, "stopped", price=1.0)]
@@ -138,8 +142,15 @@ def test_the_cold_pool_remembers_the_peak_of_the_day_hour_by_hour():
 
 
 def test_min_cold_load_is_a_floor_on_the_cold_pool():
-    result = plan([worker(1, "stopped")], NO_LOAD, offers=offers(*[1.0] * 6), min_cold_load=45.0)
+    result = plan([worker(1, "stopped")], NO_LOAD, offers=offers(*[1.0] * 6), min_cold_load=45.0,
+                  peaks=IDLE_FOR_A_DAY)
     assert [k for k, _ in kinds(result)] == ["launch"] * 4  # 45 / 0.9 = 50 in all, 10 of it stopped already
+
+
+def test_a_worker_with_requests_in_flight_is_not_stopped_until_they_are_served():
+    workers = [worker(1), worker(2, busy=True), worker(3)]
+    # one of the three is enough: 3 and 1 go, and 2, busy, is the one that stays
+    assert kinds(plan(workers, steady(9.0))) == [("destroy", 3), ("destroy", 1)]
 
 
 def test_removed_workers_are_stopped_while_the_cold_pool_has_room():
@@ -151,7 +162,7 @@ def test_removed_workers_are_stopped_while_the_cold_pool_has_room():
 
 def test_cold_workers_are_kept_before_any_is_destroyed():
     workers = [worker(i) for i in range(1, 6)]
-    result = plan(workers, steady(0.0, minutes=20), cold_workers=3)
+    result = plan(workers, steady(0.0, minutes=20), cold_workers=3, peaks=IDLE_FOR_A_DAY)
     # no load for 20 minutes: everything goes, but three are kept stopped
     assert sorted(k for k, _ in kinds(result)) == ["destroy", "destroy", "stop", "stop", "stop"]
 
@@ -175,8 +186,12 @@ def test_inactivity_timeout_gates_scaling_to_zero():
     idle_for_8_minutes = tuple((t, 0.0 if t > NOW - 500 else 5.0) for t, _ in steady(0.0))
     assert plan(workers, idle_for_8_minutes, inactivity_timeout=900).actions == ()
     assert kinds(plan(workers, idle_for_8_minutes, inactivity_timeout=300)) == [("destroy", 1)]
-    # without a timeout an idle worker is stopped, to start again in seconds
-    assert kinds(plan(workers, idle_for_8_minutes)) == [("stop", 1)]
+    # without a timeout, an endpoint in use within the last day keeps one worker serving...
+    assert plan(workers, idle_for_8_minutes).actions == ()
+    assert kinds(plan([worker(1), worker(2)], idle_for_8_minutes)) == [("destroy", 2)]  # ...one, not two
+    # ...and one idle for a whole day lets it go (stopped if cold_workers, 0 here, wanted it)
+    assert kinds(plan(workers, steady(0.0), peaks=IDLE_FOR_A_DAY)) == [("destroy", 1)]
+    assert kinds(plan(workers, steady(0.0), peaks=IDLE_FOR_A_DAY, cold_workers=1)) == [("stop", 1)]
 
 
 def test_a_stopped_endpoint_stops_its_workers_and_a_suspended_one_is_left_alone():

@@ -10,7 +10,8 @@ Capacity is in work units per second. The knobs mean what Vast users expect:
     cold_workers: workers kept (serving or stopped) before any is destroyed
     test_workers: machines tried at once while no offer's performance is known
     max_workers: hard cap on workers that exist
-    inactivity_timeout: no load for this long before the last capacity goes
+    inactivity_timeout: no load for this long before the last capacity goes; without one,
+        an endpoint keeps one worker serving until it has had no load for pool_memory_s
     target_queue_time: queued work is drained within it, by starting cold workers
 Stopped workers serve again in seconds, launched ones in minutes: queueing is met from
 the cold pool, launches keep the pool filled.
@@ -63,6 +64,7 @@ class WorkerState:
     available: bool = True  # for a stopped worker: its machine can still be started
     benchmarked: bool = False
     managed: bool = True  # launched by the scaler; a worker its owner brought is counted, never acted on
+    busy: bool = False  # work is queued at it or routed to it: not stopped until that is served
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,11 @@ def _goals(snapshot: Snapshot, peaks: tuple[tuple[float, float], ...]) -> _Goals
         serving = _peak(snapshot.load, now - knobs.inactivity_timeout)
     predicted = max(predict_load(snapshot.load, now, knobs), serving)
     target = serving / knobs.target_util
+    new = not peaks or peaks[0][0] > now - knobs.pool_memory_s + PEAK_BUCKET_S
+    if target == 0 and (new or any(p > 0 for _, p in peaks)):
+        # Scaling to zero goes through inactivity_timeout: an endpoint in use within the pool's
+        # memory (or younger than it) keeps one worker serving, so a session does not start cold.
+        target = _expected_perf(snapshot) or 0.0
     remembered = max([p for _, p in peaks] + [predicted, knobs.min_cold_load])
     pool = max(knobs.cold_mult * target, remembered / knobs.target_util)
     # Relaunching costs more than keeping a stopped machine for pool_keep_s: keep what the
@@ -312,11 +319,12 @@ def _scale_up(fleet: _Fleet, snapshot: Snapshot, target: float, drain: float) ->
 def _scale_down(fleet: _Fleet, knobs: Knobs, target: float, kept: float) -> None:
     """Stop (or destroy) the worst price/performance active workers while serving capacity stays >= target.
 
-    Only capacity already serving counts: warming workers are not yet proven. A removed
-    worker is stopped, to start again in seconds, unless the pool holds `kept` without it.
+    Only capacity already serving counts: warming workers are not yet proven. A worker with
+    requests in flight is left for a later pass. A removed worker is stopped, to start
+    again in seconds, unless the pool holds `kept` without it.
     """
     for w in sorted((w for w in fleet.active if w.managed), key=lambda w: (-_value(w), -w.id)):
-        if sum(a.perf for a in fleet.active) - w.perf < target:
+        if w.busy or sum(a.perf for a in fleet.active) - w.perf < target:
             continue
         fleet.active.remove(w)
         total_without = fleet.serving_soon + sum(s.perf for s in fleet.stopped)

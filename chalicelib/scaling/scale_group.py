@@ -177,6 +177,7 @@ class GroupPass:
             reliability=float(worker.reliability if worker.reliability is not None else 1.0),
             available=not worker.unavailable, benchmarked=float(worker.max_perf or 0) > 0,
             managed=worker.launch_label is not None,
+            busy=status in policy.ACTIVE and float(worker.queue_load or 0) + float(worker.routed_load or 0) > 0,
         )
 
     def decide(self, snapshot: policy.Snapshot) -> policy.Plan:
