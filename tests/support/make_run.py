@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,6 +25,7 @@ class MakeRun:
                 self.env.pop(name, None)
         self.url = f"http://127.0.0.1:{self.port}"
         self.banner = ""
+        self.output: list[str] = []  # what it printed after the banner
         self.process: subprocess.Popen | None = None
 
     def start(self) -> MakeRun:
@@ -34,8 +36,14 @@ class MakeRun:
             lines.append(line)
             if line.startswith(READY):
                 self.banner = "".join(lines)
+                # Keep reading what the stack prints: a full pipe would block its processes.
+                threading.Thread(target=self._drain, daemon=True).start()
                 return self
         raise RuntimeError("the stack exited before it was ready:\n" + "".join(lines))
+
+    def _drain(self) -> None:
+        for line in self.process.stdout:
+            self.output.append(line)
 
     def stop(self, sig: int = signal.SIGINT) -> list[int]:
         """Send `sig` as a user would (Ctrl-C, a closed terminal); the pids still running after it exits."""
