@@ -91,12 +91,12 @@ def route(body: dict, now: float | None = None) -> dict:
                 metrics.add_metric(name="UnmetRequests", unit="Count", value=1)
             return {**reply, "status": "no workers ready"}
         try:
-            worker.update(
+            worker.update(  # still there, and not being withdrawn by a scaling pass
                 actions=[Worker.routed_load.add(request.cost), Worker.routed_count.add(1)],
-                condition=Worker.token_hash.exists(),
+                condition=Worker.token_hash.exists() & Worker.status.is_in(*READY),
             )
             break
-        except UpdateError:  # gone since the query: try the next one
+        except UpdateError:  # gone or withdrawn since the query: try the next one
             workers = [w for w in workers if w is not worker]
     metrics.add_metric(name="RoutedRequests", unit="Count", value=1)
     url = worker.url

@@ -136,6 +136,8 @@ def next_state(worker: Worker, report: Report, now: float) -> Transition:
     working = report.reqs_working if report.reqs_working is not None else int(worker.reqs_working or 0)
     if report.error_msg:
         status = "error"
+    elif worker.status == "stopping":
+        status = "stopping"  # a scaling pass is stopping it: reports do not put it back in routing
     elif not loaded:
         status = "loading"
     else:

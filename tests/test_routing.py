@@ -8,6 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from chalicelib import routing
 from chalicelib.models import Worker, epoch
 from chalicelib.routing import choose_worker
 
@@ -85,6 +86,16 @@ def test_a_stopped_endpoint_routes_nowhere(api, endpoint, group):
     api.ready_worker(group)
     api.ok("PUT", f"/api/v0/endptjobs/{endpoint['id']}/", {"endpoint_state": "stopped"})
     assert "url" not in route(api, endpoint)
+
+
+def test_a_worker_a_scaling_pass_withdrew_after_the_route_read_it_gets_no_request(api, endpoint, group, monkeypatch):
+    api.ready_worker(group, url="http://leaving:1")
+    api.ready_worker(group, url="http://staying:1")
+    stale = routing.endpoint_workers(endpoint["id"])  # what the route read...
+    leaving = next(w for w in Worker.scan() if w.url == "http://leaving:1")
+    leaving.update(actions=[Worker.status.set("stopping")])  # ...before a pass withdrew one
+    monkeypatch.setattr(routing, "endpoint_workers", lambda *args: stale)
+    assert {route(api, endpoint)["url"] for _ in range(3)} == {"http://staying:1"}
 
 
 # --- the choice, without DynamoDB --------------------------------------------------

@@ -11,9 +11,10 @@ from chalicelib.accounts import create_account
 from chalicelib.credentials import Principal
 from chalicelib.endpoints import create_endpoint
 from chalicelib.models import Decision, Worker, WorkerGroup
+from chalicelib.providers import ProviderError
 from chalicelib.providers.vast import VastProvider
 from chalicelib.scaling import policy, scheduler
-from chalicelib.scaling.scale_group import label, queued_and_arriving
+from chalicelib.scaling.scale_group import GroupPass, label, queued_and_arriving
 from chalicelib.worker_groups import create_group
 from tests.support.fake_vast import FakeVast
 
@@ -248,3 +249,38 @@ def test_the_snapshot_counts_work_queued_and_arriving_from_reports_and_routing()
         worker(queue_load=500.0, routed_load=0.0, cur_load=9.0, status="stopped"),  # not serving: not counted
     ]
     assert queued_and_arriving(workers, T0) == (50.0, 10.0 + 9.0)
+
+
+def test_a_worker_that_requests_reached_after_the_pass_read_it_is_not_stopped(fake, vast, group, monkeypatch):
+    scheduler.run_pass(vast, now=T0)
+    boot(fake, T0 + 60)
+    set_min_load(group, 18)  # target 20: one of the three goes
+    real_act = GroupPass.act
+
+    def routed_meanwhile(self, plan, workers):  # /route/ sends work to every worker, after the read
+        for worker in records(group):
+            worker.update(actions=[Worker.routed_load.add(5)])
+        return real_act(self, plan, workers)
+
+    monkeypatch.setattr(GroupPass, "act", routed_meanwhile)
+    outcomes = scheduler.run_pass(vast, now=T0 + 120).outcomes[0].decisions
+    assert [(d.action, d.outcome) for d in outcomes] == [
+        ("stop", "skipped: requests reached it since the pass read it")]
+    assert {w.status for w in records(group)} == {"idle"} and len(fake.live()) == 3
+    monkeypatch.setattr(GroupPass, "act", real_act)
+    boot(fake, T0 + 130)  # the workers report: the routed work is theirs now, and served
+    assert scheduler.run_pass(vast, now=T0 + 140).count("stop") == 1
+
+
+def test_a_stop_the_provider_refuses_puts_the_worker_back_in_routing(fake, vast, group, monkeypatch):
+    scheduler.run_pass(vast, now=T0)
+    boot(fake, T0 + 60)
+    set_min_load(group, 18)
+
+    def refused(instance_id):
+        raise ProviderError(f"stopping {instance_id}: 500 after 3 attempts")
+
+    monkeypatch.setattr(vast, "stop", refused)
+    outcomes = scheduler.run_pass(vast, now=T0 + 120).outcomes[0].decisions
+    assert [d.action for d in outcomes] == ["stop"] and outcomes[0].outcome.startswith("failed")
+    assert {w.status for w in records(group)} == {"idle"}

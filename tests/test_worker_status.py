@@ -183,3 +183,11 @@ def test_a_worker_deleted_between_read_and_write_gets_401_and_nothing_is_written
     assert status == 401
     assert list(Worker.scan()) == []
     assert list(module.stats.StatBucket.scan()) == []  # the buckets were in the same transaction
+
+
+def test_a_worker_being_stopped_stays_out_of_routing_whatever_it_reports():
+    stopping = Worker("h", worker_id=1, status="stopping", max_perf=10.0, loaded_at=1.0, last_report_at=0)
+    report = Report(worker_id=1, mtoken="t", loadtime=3.0, max_perf=10.0, arrived_rate=5.0)
+    assert next_state(stopping, report, time.time()).changes["status"] == "stopping"
+    broken = Report(worker_id=1, mtoken="t", error_msg="CUDA error")
+    assert next_state(stopping, broken, time.time()).changes["status"] == "error"

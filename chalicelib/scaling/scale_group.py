@@ -19,6 +19,7 @@ from chalicelib.scaling import policy
 from chalicelib.worker_groups import register_worker
 
 LABEL_PREFIX = "gpucp"
+READY = ("running", "idle")  # statuses /route/ sends work to
 _SEQUENCE = iter(range(10**9))
 
 
@@ -214,18 +215,43 @@ class GroupPass:
         except ProviderError as error:
             return f"failed: {error}"
 
+    def _withdraw(self, action: str, reason: str, worker: Worker) -> bool:
+        """Take a serving worker out of routing, unless work reached it since this pass read it.
+
+        One conditional write; /route/ only adds work to a running or idle worker, also with a
+        conditional write, so the two cannot cross: a request is never routed to a worker
+        that is about to stop.
+        """
+        idle = Worker.routed_load.does_not_exist() | (Worker.routed_load == 0)
+        queue_empty = Worker.queue_load.does_not_exist() | (Worker.queue_load == 0)
+        try:
+            worker.update(actions=[Worker.status.set("stopping")], condition=idle & queue_empty)
+            return True
+        except UpdateError:
+            self._record(action, reason, "skipped: requests reached it since the pass read it", worker)
+            return False
+
     def _destroy(self, action: policy.Action, worker: Worker) -> None:
+        serving = worker.status if worker.status in READY else None
+        if serving and not self._withdraw("destroy", action.reason, worker):
+            return
         outcome = self._call(self.provider.destroy, int(worker.instance_id)) if worker.instance_id else "ok"
         if outcome == "ok":
             worker.delete()
+        elif serving:
+            worker.update(actions=[Worker.status.set(serving)])  # still up: back in routing
         self._record("destroy", action.reason, outcome, worker)
 
     def _stop(self, action: policy.Action, worker: Worker) -> None:
-        worker.update(actions=[Worker.status.set("stopping")])  # no more requests routed to it
+        serving = worker.status
+        if not self._withdraw("stop", action.reason, worker):
+            return
         outcome = self._call(self.provider.stop, int(worker.instance_id))
         if outcome == "ok":
             worker.update(actions=[Worker.status.set("stopped"), Worker.routed_load.set(0),
                                    Worker.expires_at.set(epoch(self.now + settings.stopped_retention_s()))])
+        else:
+            worker.update(actions=[Worker.status.set(serving)])  # still up: back in routing
         self._record("stop", action.reason, outcome, worker)
 
     def _start(self, action: policy.Action, worker: Worker) -> None:
