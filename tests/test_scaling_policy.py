@@ -12,7 +12,7 @@ def steady(load: float, minutes: int = 15) -> tuple:
     return tuple((NOW - 60 * i, load) for i in reversed(range(minutes)))
 
 
-def worker(wid, status="running", perf=10.0, price=1.0, age=3600.0, **kw) -> WorkerState:
+def worker(wid, status="running", perf=10.0, price=1.0, age=86400.0, **kw) -> WorkerState:
     return WorkerState(wid, status, perf, price, NOW - age, benchmarked=status in ("running", "idle", "stopped"), **kw)
 
 
@@ -151,6 +151,14 @@ def test_a_worker_with_requests_in_flight_is_not_stopped_until_they_are_served()
     workers = [worker(1), worker(2, busy=True), worker(3)]
     # one of the three is enough: 3 and 1 go, and 2, busy, is the one that stays
     assert kinds(plan(workers, steady(9.0))) == [("destroy", 3), ("destroy", 1)]
+
+
+def test_a_worker_started_within_pool_keep_s_is_stopped_not_destroyed_as_surplus():
+    # Relaunching costs more than keeping a stopped machine that long (cluster-autoscaler
+    # waits after a scale-up for the same reason). cold_mult 1: the pool has no room for it.
+    assert kinds(plan([worker(1), worker(2, age=600)], steady(9.0))) == [("stop", 2)]
+    assert kinds(plan([worker(1), worker(2)], steady(9.0))) == [("destroy", 2)]
+    assert plan([worker(1), worker(2, "stopped", age=600)], steady(9.0)).actions == ()
 
 
 def test_removed_workers_are_stopped_while_the_cold_pool_has_room():

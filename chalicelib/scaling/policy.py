@@ -218,7 +218,7 @@ def decide(snapshot: Snapshot) -> Plan:
     goals = _goals(snapshot, peaks)
     needs_offers = _scale_up(fleet, snapshot, goals.target, goals.drain)
     if goals.drain <= 0:
-        _scale_down(fleet, knobs, goals.target, goals.kept)
+        _scale_down(fleet, knobs, goals.target, goals.kept, snapshot.now)
     untested = _expected_perf(snapshot) is None and not fleet.warming
     needs_offers |= _keep_cold_pool(fleet, snapshot, goals.pool, goals.kept, fill_workers=goals.pool > 0 or untested)
     _enforce_cap(fleet, knobs)
@@ -316,12 +316,13 @@ def _scale_up(fleet: _Fleet, snapshot: Snapshot, target: float, drain: float) ->
     return _launch(fleet, snapshot, missing, f"capacity {fleet.serving_soon:.1f} below target {target:.1f}")
 
 
-def _scale_down(fleet: _Fleet, knobs: Knobs, target: float, kept: float) -> None:
+def _scale_down(fleet: _Fleet, knobs: Knobs, target: float, kept: float, now: float) -> None:
     """Stop (or destroy) the worst price/performance active workers while serving capacity stays >= target.
 
     Only capacity already serving counts: warming workers are not yet proven. A worker with
     requests in flight is left for a later pass. A removed worker is stopped, to start
-    again in seconds, unless the pool holds `kept` without it.
+    again in seconds, unless the pool holds `kept` without it and it was started more than
+    pool_keep_s ago (a relaunch costs more than keeping it stopped that long).
     """
     for w in sorted((w for w in fleet.active if w.managed), key=lambda w: (-_value(w), -w.id)):
         if w.busy or sum(a.perf for a in fleet.active) - w.perf < target:
@@ -329,7 +330,8 @@ def _scale_down(fleet: _Fleet, knobs: Knobs, target: float, kept: float) -> None
         fleet.active.remove(w)
         total_without = fleet.serving_soon + sum(s.perf for s in fleet.stopped)
         reason = f"capacity {sum(a.perf for a in fleet.active) + w.perf:.1f} above what load needs ({target:.1f})"
-        if total_without < kept or fleet.ready_quick < knobs.cold_workers:
+        young = now - w.started_at < knobs.pool_keep_s
+        if total_without < kept or fleet.ready_quick < knobs.cold_workers or young:
             fleet.actions.append(Action("stop", f"{reason}; kept cold", worker_id=w.id))
             fleet.stopped.append(w)
         else:
@@ -338,7 +340,8 @@ def _scale_down(fleet: _Fleet, knobs: Knobs, target: float, kept: float) -> None
 
 def _keep_cold_pool(fleet: _Fleet, snapshot: Snapshot, pool: float, kept: float, fill_workers: bool) -> bool:
     """Total capacity (serving soon + stopped) launched up to `pool`, and to cold_workers workers
-    while the endpoint is in use; destroyed only above `kept`, what the recent peak wants."""
+    while the endpoint is in use; destroyed only above `kept`, what the recent peak wants,
+    and never a worker started within pool_keep_s."""
     knobs = snapshot.knobs
     total = fleet.serving_soon + sum(w.perf for w in fleet.stopped)
     if total < pool:
@@ -348,7 +351,8 @@ def _keep_cold_pool(fleet: _Fleet, snapshot: Snapshot, pool: float, kept: float,
         return _launch(fleet, snapshot, guess * (knobs.cold_workers - fleet.count),
                        f"cold pool: {fleet.count} workers, cold_workers is {knobs.cold_workers}")
     for w in sorted(fleet.stopped, key=lambda w: (-_value(w), -w.id)):
-        if total - w.perf < kept or fleet.ready_quick <= knobs.cold_workers:
+        young = snapshot.now - w.started_at < knobs.pool_keep_s
+        if total - w.perf < kept or fleet.ready_quick <= knobs.cold_workers or young:
             continue
         fleet.stopped.remove(w)
         total -= w.perf
