@@ -45,7 +45,6 @@ class ScaleTimer(threading.Thread):
         super().__init__(name="scale-timer", daemon=True)
         self.interval = interval
         self.provider = providers.from_settings()
-        self.last = None
         self.wakes: queue.Queue = queue.Queue()
         self._stopping = threading.Event()
         self._listener = wake_listener(wake_port, self.wakes) if wake_port else None
@@ -53,14 +52,18 @@ class ScaleTimer(threading.Thread):
     def run(self) -> None:
         next_pass = time.monotonic() + self.interval
         while not self._stopping.is_set():
-            try:
-                endpoint = self.wakes.get(timeout=max(next_pass - time.monotonic(), 0.0))
-            except queue.Empty:
-                endpoint, next_pass = None, time.monotonic() + self.interval
+            endpoint, wait = None, next_pass - time.monotonic()
+            if wait > 0:  # wakes are served until the schedule is due, never instead of it
+                try:
+                    endpoint = self.wakes.get(timeout=wait)
+                except queue.Empty:
+                    pass
             if self._stopping.is_set():
                 break
+            if endpoint is None:
+                next_pass = time.monotonic() + self.interval
             try:
-                self.last = scheduler.run_pass(self.provider, endpoint=endpoint)
+                scheduler.run_pass(self.provider, endpoint=endpoint)
             except Exception as error:  # a pass that fails must not end the stack
                 print(f"scaling pass failed: {error}", flush=True)
 
