@@ -48,7 +48,7 @@ class Production:
     interval_s: float = 60.0
     bucket_s: float = 60.0  # what the stats buckets give the Lambda
     thresholds: dict = field(default_factory=dict)  # overrides, as the Lambda reads them from its environment
-    peaks: tuple = ()  # the policy's memory, which the deployed system keeps on the group's row
+    memory: tuple = ()  # the policy's memory, which the deployed system keeps on the group's row
     target_queue_time: float = 10.0  # the endpoint's; set to the scenario's SLO
 
     def wakes(self, expected_wait_s: float) -> bool:
@@ -67,9 +67,11 @@ class Production:
         knobs = production.Knobs(max_workers=view.scenario.max_workers, target_queue_time=self.target_queue_time,
                                  **self.thresholds)
         arriving = max(view.routing, view.arrivals[-1][1] if view.arrivals else 0.0)
+        restarts = sorted(w.restart_s for w in view.workers if w.restart_s)
         plan = production.decide(production.Snapshot(view.now, knobs, workers, load, offers, backlog=view.backlog,
-                                                     current_load=arriving, peaks=self.peaks))
-        self.peaks = plan.peaks
+                                                     current_load=arriving, memory=self.memory,
+                                                     restart_s=restarts[len(restarts) // 2] if restarts else None))
+        self.memory = plan.memory
         return [Action("launch") if a.kind == "launch" else Action(a.kind, a.worker_id) for a in plan.actions]
 
     @staticmethod

@@ -41,6 +41,7 @@ class SimWorker:
     fails: bool = False
     failed_at: float = math.inf
     benchmarked: bool = False
+    restart_s: float | None = None  # its last start from stopped took this long, as it reports
     epoch: int = 0  # bumps on every state change, so stale events are ignored
 
 
@@ -52,6 +53,7 @@ class WorkerView:
     status: str  # loading | starting | running | stopped | error
     perf: float  # benchmarked perf, 0 until it has loaded once
     started_at: float  # launched, or last started from stopped (as the control plane records it)
+    restart_s: float | None = None  # what its report said its last start from stopped took
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,8 @@ class Simulation:
                 if worker.fails:
                     self._set(worker, "failed", now)
                 else:
+                    if worker.state == "starting":
+                        worker.restart_s = now - worker.started_at
                     worker.benchmarked = True
                     self._set(worker, "running", now)
             elif kind == "die" and worker.state == "running":
@@ -194,7 +198,7 @@ class Simulation:
             status = w.state
             if status == "failed":
                 status = "error" if now - w.failed_at >= SILENCE_S or w.fails else "running"
-            workers.append(WorkerView(w.id, status, w.perf if w.benchmarked else 0.0, w.started_at))
+            workers.append(WorkerView(w.id, status, w.perf if w.benchmarked else 0.0, w.started_at, w.restart_s))
         return View(now, tuple(workers), tuple(self.arrivals[-HISTORY:]), self.scenario, backlog, routing)
 
     # --- the run ------------------------------------------------------------------------

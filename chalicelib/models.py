@@ -74,11 +74,12 @@ class Endpoint(Model):
     created_at = NumberAttribute()
 
 
-class LoadPeak(MapAttribute):
-    """The peak load of one hour: the scaling policy's memory of past bursts."""
+class LoadHour(MapAttribute):
+    """One hour of the scaling policy's memory: its peak load, and its largest jump from idle."""
 
-    hour = NumberAttribute()
-    load = NumberAttribute()
+    start = NumberAttribute()
+    peak = NumberAttribute()
+    rise = NumberAttribute(default=0)
 
 
 class WorkerGroup(Model):
@@ -105,7 +106,7 @@ class WorkerGroup(Model):
     created_at = NumberAttribute()
     lease_owner = UnicodeAttribute(null=True)  # the scheduler pass acting on this group...
     lease_until = NumberAttribute(null=True)  # ...until then (a conditional write takes it)
-    load_peaks = ListAttribute(of=LoadPeak, null=True)  # written with the lease release
+    memory = ListAttribute(of=LoadHour, null=True)  # the policy's, written with the lease release
 
 
 class WorkersByEndpoint(GlobalSecondaryIndex):
@@ -155,6 +156,7 @@ class Worker(Model):
     reliability = NumberAttribute(default=1.0)
     disk_usage = NumberAttribute(default=0)
     loadtime = NumberAttribute(default=0)
+    restart_s = NumberAttribute(null=True)  # its last start from stopped took this long to serve (its loadtime)
     loaded_at = NumberAttribute(default=0)
     started_at = NumberAttribute()
     last_report_at = NumberAttribute(default=0)

@@ -173,6 +173,8 @@ def next_state(worker: Worker, report: Report, now: float) -> Transition:
         value = getattr(report, name)
         if value is not None and value != "":
             changes[name] = value
+    if worker.status == "starting" and was_loaded and report.loadtime:
+        changes["restart_s"] = report.loadtime  # started from stopped: how long it took to serve again
     capacity_s = max_perf * span if status in ("running", "idle") else 0.0
     return Transition(changes, work=load * span, capacity_s=capacity_s, reqs=float(new_reqs))
 

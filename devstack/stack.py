@@ -30,6 +30,7 @@ QUICK_FLEET = {
     "SCALE_DOWN_DELAY_S": "60",
     "POOL_MEMORY_S": "900",  # the cold pool remembers a quarter of an hour, not a day
     "POOL_KEEP_S": "300",
+    "RESTART_S": "5",  # local workers start again in a few seconds (until they report it)
     "LOADING_DEADLINE_S": "120",
     "UPDATE_INTERVAL": "3",  # the example worker's report interval
     "LOAD_SECONDS": "3",  # the example worker's "model load"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.scaling.policy import PEAK_BUCKET_S, Knobs, Offer, Snapshot, WorkerState, decide, predict_load
+from chalicelib.scaling.policy import PEAK_BUCKET_S, Hour, Knobs, Offer, Snapshot, WorkerState, decide, predict_load
 
 NOW = 10_000.0
 
@@ -21,12 +21,13 @@ def offers(*prices, perf=10.0):
 
 
 NO_LOAD = steady(0.0)
-IDLE_FOR_A_DAY = tuple((NOW // 3600 * 3600 - 3600 * h, 0.0) for h in range(23, 0, -1))  # the policy's memory
+IDLE_FOR_A_DAY = tuple(Hour(NOW // 3600 * 3600 - 3600 * h, 0.0) for h in range(23, 0, -1))  # the policy's memory
 
 
-def plan(workers=(), load=NO_LOAD, offers=None, backlog=0.0, current_load=0.0, peaks=(), **knobs):
+def plan(workers=(), load=NO_LOAD, offers=None, backlog=0.0, current_load=0.0, memory=(), restart_s=None, **knobs):
     knobs = {"cold_mult": 1.0, "cold_workers": 0, **knobs}
-    return decide(Snapshot(NOW, Knobs(**knobs), tuple(workers), load, offers, backlog, current_load, peaks))
+    return decide(Snapshot(NOW, Knobs(**knobs), tuple(workers), load, offers, backlog=backlog,
+                           current_load=current_load, memory=memory, restart_s=restart_s))
 
 
 def kinds(result) -> list[tuple]:
@@ -134,16 +135,16 @@ def test_capacity_is_held_while_the_recent_peak_still_needs_it():
 
 
 def test_the_cold_pool_remembers_the_peak_of_the_day_hour_by_hour():
-    yesterday_evening = ((NOW - 20 * 3600, 90.0), (NOW - 30 * 3600, 200.0))  # the second is over 24 h old
-    result = plan([worker(1), worker(2)], steady(18.0), offers=offers(*[1.0] * 10), peaks=yesterday_evening)
+    yesterday_evening = (Hour(NOW - 30 * 3600, 200.0), Hour(NOW - 20 * 3600, 90.0))  # the first is over 24 h old
+    result = plan([worker(1), worker(2)], steady(18.0), offers=offers(*[1.0] * 10), memory=yesterday_evening)
     # target 20 is served; the pool holds 90 / 0.9 = 100 in all: eight more machines
     assert [k for k, _ in kinds(result)] == ["launch"] * 8
-    assert result.peaks == ((NOW - 20 * 3600, 90.0), (NOW // PEAK_BUCKET_S * PEAK_BUCKET_S, 18.0))
+    assert result.memory == (Hour(NOW - 20 * 3600, 90.0), Hour(NOW // PEAK_BUCKET_S * PEAK_BUCKET_S, 18.0))
 
 
 def test_min_cold_load_is_a_floor_on_the_cold_pool():
     result = plan([worker(1, "stopped")], NO_LOAD, offers=offers(*[1.0] * 6), min_cold_load=45.0,
-                  peaks=IDLE_FOR_A_DAY)
+                  memory=IDLE_FOR_A_DAY)
     assert [k for k, _ in kinds(result)] == ["launch"] * 4  # 45 / 0.9 = 50 in all, 10 of it stopped already
 
 
@@ -161,6 +162,25 @@ def test_a_worker_started_within_pool_keep_s_is_stopped_not_destroyed_as_surplus
     assert plan([worker(1), worker(2, "stopped", age=600)], steady(9.0)).actions == ()
 
 
+def test_a_jump_from_idle_is_remembered_and_keeps_enough_serving_to_meet_the_next_one():
+    session = plan([worker(1)], steady(0.0), current_load=40.0, offers=offers(*[1.0] * 5))
+    assert session.memory[-1].rise == 40.0  # nothing in the last two minutes, 40 units/s now
+    later = (Hour(NOW - 3 * 3600, 40.0, rise=40.0),)
+    workers = [worker(1), *(worker(i, "stopped") for i in (2, 3, 4))]
+    # idle again: 40 x (30 - 10) / 30 = 26.7 serving meets a jump to 40 while cold workers start
+    result = plan(workers, steady(0.0), memory=later, cold_mult=2.5)
+    assert result.target_capacity == pytest.approx(26.67, abs=0.01) and kinds(result) == [("start", 2), ("start", 3)]
+    # workers that report starting in 20 s need only half the jump serving
+    assert plan(workers, steady(0.0), memory=later, restart_s=20.0, cold_mult=2.5).target_capacity == 20.0
+
+
+def test_launches_on_their_way_do_not_keep_cold_workers_from_starting_for_a_queue():
+    launched = WorkerState(9, "loading", 0.0, 1.0, NOW - 30)  # counts what its peers serve, in minutes
+    workers = [worker(1), worker(2), launched, worker(3, "stopped")]
+    result = plan(workers, steady(27.0), backlog=50.0, offers=offers(1.0), cold_mult=2.5)
+    assert ("start", 3) in kinds(result)
+
+
 def test_removed_workers_are_stopped_while_the_cold_pool_has_room():
     workers = [worker(i) for i in range(1, 6)]
     result = plan(workers, steady(18.0), cold_mult=2.5)
@@ -170,7 +190,7 @@ def test_removed_workers_are_stopped_while_the_cold_pool_has_room():
 
 def test_cold_workers_are_kept_before_any_is_destroyed():
     workers = [worker(i) for i in range(1, 6)]
-    result = plan(workers, steady(0.0, minutes=20), cold_workers=3, peaks=IDLE_FOR_A_DAY)
+    result = plan(workers, steady(0.0, minutes=20), cold_workers=3, memory=IDLE_FOR_A_DAY)
     # no load for 20 minutes: everything goes, but three are kept stopped
     assert sorted(k for k, _ in kinds(result)) == ["destroy", "destroy", "stop", "stop", "stop"]
 
@@ -198,8 +218,8 @@ def test_inactivity_timeout_gates_scaling_to_zero():
     assert plan(workers, idle_for_8_minutes).actions == ()
     assert kinds(plan([worker(1), worker(2)], idle_for_8_minutes)) == [("destroy", 2)]  # ...one, not two
     # ...and one idle for a whole day lets it go (stopped if cold_workers, 0 here, wanted it)
-    assert kinds(plan(workers, steady(0.0), peaks=IDLE_FOR_A_DAY)) == [("destroy", 1)]
-    assert kinds(plan(workers, steady(0.0), peaks=IDLE_FOR_A_DAY, cold_workers=1)) == [("stop", 1)]
+    assert kinds(plan(workers, steady(0.0), memory=IDLE_FOR_A_DAY)) == [("destroy", 1)]
+    assert kinds(plan(workers, steady(0.0), memory=IDLE_FOR_A_DAY, cold_workers=1)) == [("stop", 1)]
 
 
 def test_a_stopped_endpoint_stops_its_workers_and_a_suspended_one_is_left_alone():
@@ -246,13 +266,13 @@ def test_scaling_down_never_destroys_what_the_cold_pool_would_launch_again():
 def test_the_cold_pool_fills_to_the_target_but_trims_only_above_the_recent_peak():
     # An hour ago the load needed 50; now 20 is enough. Total is 70: below what that peak
     # keeps for pool_keep_s (2 x 50), above what the target fills to (2 x 20). Nothing churns.
-    earlier = ((NOW - 3600 - PEAK_BUCKET_S, 45.0),)
+    earlier = (Hour(NOW - 3600 - PEAK_BUCKET_S, 45.0),)
     workers = [worker(1), worker(2), worker(3, "stopped"), worker(4, "stopped"), worker(5, "stopped"),
                worker(6, "stopped"), worker(7, "stopped")]
-    result = plan(workers, steady(18.0), offers=offers(1.0), cold_mult=2.0, peaks=earlier)
+    result = plan(workers, steady(18.0), offers=offers(1.0), cold_mult=2.0, memory=earlier)
     assert result.target_capacity == 20.0 and result.actions == ()
-    much_earlier = ((NOW - 5 * 3600, 45.0),)  # older than pool_keep_s: only the peak itself is kept (50)
-    result = plan(workers, steady(18.0), offers=offers(1.0), cold_mult=2.0, peaks=much_earlier)
+    much_earlier = (Hour(NOW - 5 * 3600, 45.0),)  # older than pool_keep_s: only the peak itself is kept (50)
+    result = plan(workers, steady(18.0), offers=offers(1.0), cold_mult=2.0, memory=much_earlier)
     assert [k for k, _ in kinds(result)] == ["destroy", "destroy"]
 
 

@@ -227,15 +227,16 @@ def test_a_woken_pass_scales_only_the_groups_of_that_endpoint(fake, vast, group)
     assert [o.group_id for o in report.outcomes] == [int(group.group_id)] and report.count("launch") == 3
 
 
-def test_the_policy_memory_of_hourly_peaks_is_kept_on_the_group_row(fake, vast, group, monkeypatch):
+def test_the_policy_memory_is_kept_on_the_group_row(fake, vast, group, monkeypatch):
     seen = []
     real = policy.decide
     monkeypatch.setattr(policy, "decide", lambda snapshot: seen.append(snapshot) or real(snapshot))
     scheduler.run_pass(vast, now=T0)
-    stored = WorkerGroup.get(int(group.account_id), int(group.group_id)).load_peaks
-    assert [(p.hour, p.load) for p in stored] == [(T0 // 3600 * 3600, 0.0)]
+    stored = WorkerGroup.get(int(group.account_id), int(group.group_id)).memory
+    assert [(h.start, h.peak, h.rise) for h in stored] == [(T0 // 3600 * 3600, 0.0, 0.0)]
+    records(group)[0].update(actions=[Worker.restart_s.set(22.0)])  # as a restarted worker reported it
     scheduler.run_pass(vast, now=T0 + 60)
-    assert seen[-1].peaks == ((T0 // 3600 * 3600, 0.0),)
+    assert seen[-1].memory == (policy.Hour(T0 // 3600 * 3600, 0.0),) and seen[-1].restart_s == 22.0
 
 
 def test_the_snapshot_counts_work_queued_and_arriving_from_reports_and_routing():

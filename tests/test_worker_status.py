@@ -191,3 +191,11 @@ def test_a_worker_being_stopped_stays_out_of_routing_whatever_it_reports():
     assert next_state(stopping, report, time.time()).changes["status"] == "stopping"
     broken = Report(worker_id=1, mtoken="t", error_msg="CUDA error")
     assert next_state(stopping, broken, time.time()).changes["status"] == "error"
+
+
+def test_a_worker_started_from_stopped_reports_how_long_it_took_to_serve_again():
+    restarted = Worker("h", worker_id=1, status="starting", max_perf=10.0, loaded_at=1.0, last_report_at=0)
+    report = Report(worker_id=1, mtoken="t", loadtime=21.5, max_perf=10.0)
+    assert next_state(restarted, report, time.time()).changes["restart_s"] == 21.5
+    launched = Worker("h", worker_id=1, status="starting", max_perf=0.0, loaded_at=0, last_report_at=0)
+    assert "restart_s" not in next_state(launched, Report(worker_id=1, mtoken="t", loadtime=180.0), time.time()).changes

@@ -11,7 +11,8 @@ Capacity is in work units per second. The knobs mean what Vast users expect:
     test_workers: machines tried at once while no offer's performance is known
     max_workers: hard cap on workers that exist
     inactivity_timeout: no load for this long before the last capacity goes; without one,
-        an endpoint keeps one worker serving until it has had no load for pool_memory_s
+        an endpoint used within pool_memory_s keeps serving what meets the largest jump
+        from idle it saw (at least one worker)
     target_queue_time: queued work is drained within it, by starting cold workers
 Stopped workers serve again in seconds, launched ones in minutes: queueing is met from
 the cold pool, launches keep the pool filled.
@@ -49,6 +50,7 @@ class Knobs:
     target_queue_time: float = 10.0  # queued work is to be served within this many seconds
     pool_memory_s: float = 86400.0  # the cold pool keeps capacity for the peak of this much history
     pool_keep_s: float = 5400.0  # a stopped worker costs a relaunch in this long: kept if needed within it
+    restart_s: float = 30.0  # a stopped worker serves again this long after its start, until workers report it
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,15 @@ class Offer:
 
 
 @dataclass(frozen=True)
+class Hour:
+    """One hour of the policy's memory: its peak load, and the largest jump from idle in it."""
+
+    start: float
+    peak: float
+    rise: float = 0.0
+
+
+@dataclass(frozen=True)
 class Snapshot:
     now: float
     knobs: Knobs
@@ -85,7 +96,8 @@ class Snapshot:
     offers: tuple[Offer, ...] | None = None  # None: not searched yet
     backlog: float = 0.0  # work units queued at the workers now
     current_load: float = 0.0  # work units/s arriving now (latest reports plus unmet demand)
-    peaks: tuple[tuple[float, float], ...] = ()  # (hour, peak load) as the last plan remembered them
+    memory: tuple[Hour, ...] = ()  # as the last plan left it
+    restart_s: float | None = None  # how long the group's stopped workers took to serve again, as they report
 
 
 @dataclass(frozen=True)
@@ -102,7 +114,7 @@ class Plan:
     predicted_load: float
     target_capacity: float
     needs_offers: bool = False  # launches are wanted: search offers and decide again
-    peaks: tuple[tuple[float, float], ...] = ()  # the memory to pass in the next snapshot
+    memory: tuple[Hour, ...] = ()  # to pass in the next snapshot
 
 
 def should_wake(expected_wait_s: float | None, target_queue_time: float) -> bool:
@@ -179,6 +191,11 @@ class _Fleet:
         return sum(w.perf for w in self.active) + sum(w.perf for w in self.warming)
 
     @property
+    def serving_in_seconds(self) -> float:
+        """Serving, or starting from stopped: not the launches, minutes from serving."""
+        return sum(w.perf for w in self.active) + sum(w.perf for w in self.warming if w.status in ("starting", STOPPED))
+
+    @property
     def count(self) -> int:
         return len(self.active) + len(self.warming) + len(self.stopped)
 
@@ -214,15 +231,15 @@ def decide(snapshot: Snapshot) -> Plan:
     if knobs.endpoint_state == "suspended":
         return Plan(tuple(fleet.actions), 0.0, 0.0)
 
-    peaks = remember_peaks(snapshot, knobs)
-    goals = _goals(snapshot, peaks)
+    memory = remember(snapshot, knobs)
+    goals = _goals(snapshot, memory)
     needs_offers = _scale_up(fleet, snapshot, goals.target, goals.drain)
     if goals.drain <= 0:
         _scale_down(fleet, knobs, goals.target, goals.kept, snapshot.now)
     untested = _expected_perf(snapshot) is None and not fleet.warming
     needs_offers |= _keep_cold_pool(fleet, snapshot, goals.pool, goals.kept, fill_workers=goals.pool > 0 or untested)
     _enforce_cap(fleet, knobs)
-    return Plan(tuple(fleet.actions), goals.predicted, goals.target, needs_offers and snapshot.offers is None, peaks)
+    return Plan(tuple(fleet.actions), goals.predicted, goals.target, needs_offers and snapshot.offers is None, memory)
 
 
 @dataclass(frozen=True)
@@ -234,7 +251,7 @@ class _Goals:
     kept: float  # total capacity kept before a cold worker is destroyed
 
 
-def _goals(snapshot: Snapshot, peaks: tuple[tuple[float, float], ...]) -> _Goals:
+def _goals(snapshot: Snapshot, memory: tuple[Hour, ...]) -> _Goals:
     knobs, now = snapshot.knobs, snapshot.now
     if _inactive(snapshot) and knobs.min_load == 0:
         return _Goals(0.0, 0.0, 0.0, 0.0, 0.0)
@@ -242,29 +259,51 @@ def _goals(snapshot: Snapshot, peaks: tuple[tuple[float, float], ...]) -> _Goals
     if serving == 0 and knobs.inactivity_timeout:  # no scaling to zero before the endpoint is inactive
         serving = _peak(snapshot.load, now - knobs.inactivity_timeout)
     predicted = max(predict_load(snapshot.load, now, knobs), serving)
-    target = serving / knobs.target_util
-    new = not peaks or peaks[0][0] > now - knobs.pool_memory_s + PEAK_BUCKET_S
-    if target == 0 and (new or any(p > 0 for _, p in peaks)):
+    target = max(serving / knobs.target_util, _ready_floor(memory, knobs, snapshot.restart_s or knobs.restart_s))
+    new = not memory or memory[0].start > now - knobs.pool_memory_s + PEAK_BUCKET_S
+    if target == 0 and (new or any(h.peak > 0 for h in memory)):
         # Scaling to zero goes through inactivity_timeout: an endpoint in use within the pool's
         # memory (or younger than it) keeps one worker serving, so a session does not start cold.
         target = _expected_perf(snapshot) or 0.0
-    remembered = max([p for _, p in peaks] + [predicted, knobs.min_cold_load])
+    remembered = max([h.peak for h in memory] + [predicted, knobs.min_cold_load])
     pool = max(knobs.cold_mult * target, remembered / knobs.target_util)
     # Relaunching costs more than keeping a stopped machine for pool_keep_s: keep what the
     # pool wanted lately, so a wobbling target does not fill and trim it over and over.
-    lately = max((p for t, p in peaks if t >= now - knobs.pool_keep_s - PEAK_BUCKET_S), default=0.0)
+    lately = max((h.peak for h in memory if h.start >= now - knobs.pool_keep_s - PEAK_BUCKET_S), default=0.0)
     kept = max(pool, knobs.cold_mult * lately / knobs.target_util)
     return _Goals(predicted, target, snapshot.backlog / knobs.target_queue_time, pool, kept)
 
 
-def remember_peaks(snapshot: Snapshot, knobs: Knobs) -> tuple[tuple[float, float], ...]:
-    """The hourly peaks of load over `pool_memory_s`: the policy's memory, kept by its caller."""
-    merged = dict(snapshot.peaks)
-    for t, value in (*snapshot.load, (snapshot.now, snapshot.current_load)):
-        hour = t // PEAK_BUCKET_S * PEAK_BUCKET_S
-        merged[hour] = max(merged.get(hour, 0.0), value)
+def _ready_floor(memory: tuple[Hour, ...], knobs: Knobs, restart_s: float) -> float:
+    """Serving capacity that meets a jump from idle as large as the day's largest.
+
+    Load jumping from idle to L waits for cold workers, restart_s away; served first in,
+    first out by R meanwhile and drained at once after, no wait exceeds target_queue_time q
+    while R >= L x (restart_s - q) / restart_s.
+    """
+    rise = max((h.rise for h in memory), default=0.0)
+    return rise * max(restart_s - knobs.target_queue_time, 0.0) / restart_s
+
+
+def remember(snapshot: Snapshot, knobs: Knobs) -> tuple[Hour, ...]:
+    """The policy's memory over `pool_memory_s`, hour by hour, kept by its caller: the peak
+    load, and the load arriving when it jumped from idle (nothing in the complete samples
+    of the last scale_down_delay_s, something now)."""
+    hours = {h.start: h for h in snapshot.memory}
+
+    def note(t: float, peak: float, rise: float = 0.0) -> None:
+        start = t // PEAK_BUCKET_S * PEAK_BUCKET_S
+        old = hours.get(start, Hour(start, 0.0))
+        hours[start] = Hour(start, max(old.peak, peak), max(old.rise, rise))
+
+    for t, value in snapshot.load:
+        note(t, value)
+    recent = [value for t, value in snapshot.load if t >= snapshot.now - knobs.scale_down_delay_s]
+    arriving = max(recent[-1:] + [snapshot.current_load])
+    idle_before = len(recent) > 1 and max(recent[:-1]) == 0  # the last sample may be partial
+    note(snapshot.now, snapshot.current_load, arriving if idle_before else 0.0)
     oldest = snapshot.now - knobs.pool_memory_s
-    return tuple(sorted((hour, peak) for hour, peak in merged.items() if hour + PEAK_BUCKET_S > oldest))
+    return tuple(sorted((h for h in hours.values() if h.start + PEAK_BUCKET_S > oldest), key=lambda h: h.start))
 
 
 def _expected_perf(snapshot: Snapshot) -> float | None:
@@ -303,13 +342,15 @@ def _launch(fleet: _Fleet, snapshot: Snapshot, capacity: float, reason: str) -> 
 
 
 def _scale_up(fleet: _Fleet, snapshot: Snapshot, target: float, drain: float) -> bool:
-    """Start stopped workers (seconds away) to cover the target and drain the backlog within
-    target_queue_time; launch (minutes away) for the target only."""
+    """Start stopped workers (seconds away) until what serves within seconds covers the target
+    and drains the backlog within target_queue_time; launch (minutes away) for the target only,
+    counting the launches already on their way."""
     wanted = target + drain
     for w in sorted(fleet.stopped, key=lambda w: (_value(w), w.id)):
-        if fleet.serving_soon >= wanted:
+        if fleet.serving_in_seconds >= wanted:
             break
-        fleet.actions.append(Action("start", f"capacity {fleet.serving_soon:.1f} below {wanted:.1f}", worker_id=w.id))
+        fleet.actions.append(Action("start", f"capacity {fleet.serving_in_seconds:.1f} below {wanted:.1f}",
+                                    worker_id=w.id))
         fleet.stopped.remove(w)
         fleet.warming.append(w)
     missing = target - fleet.serving_soon

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import settings, stats
-from chalicelib.models import Decision, Endpoint, LoadPeak, StatBucket, Worker, WorkerGroup, epoch
+from chalicelib.models import Decision, Endpoint, LoadHour, StatBucket, Worker, WorkerGroup, epoch
 from chalicelib.providers import Instance, LaunchSpec, Provider, ProviderAuthError, ProviderError, ProviderUnavailable
 from chalicelib.scaling import policy
 from chalicelib.worker_groups import register_worker
@@ -60,11 +60,11 @@ def acquire_lease(group: WorkerGroup, owner: str, now: float) -> bool:
         return False
 
 
-def release_lease(group: WorkerGroup, owner: str, peaks: tuple = ()) -> None:
+def release_lease(group: WorkerGroup, owner: str, memory: tuple[policy.Hour, ...] = ()) -> None:
     """Give the group back, saving the policy's memory in the same write."""
     actions = [WorkerGroup.lease_until.set(0)]
-    if peaks:
-        actions.append(WorkerGroup.load_peaks.set([LoadPeak(hour=h, load=p) for h, p in peaks]))
+    if memory:
+        actions.append(WorkerGroup.memory.set([LoadHour(start=h.start, peak=h.peak, rise=h.rise) for h in memory]))
     try:
         group.update(actions=actions, condition=WorkerGroup.lease_owner == owner)
     except UpdateError:
@@ -163,10 +163,12 @@ class GroupPass:
             target_queue_time=float(endpoint.target_queue_time),
             **settings.policy_thresholds(),
         )
-        peaks = tuple((float(p.hour), float(p.load)) for p in group.load_peaks or ())
+        memory = tuple(policy.Hour(float(h.start), float(h.peak), float(h.rise or 0)) for h in group.memory or ())
         backlog, current = queued_and_arriving(workers, self.now)
+        restarts = sorted(float(w.restart_s) for w in workers if w.restart_s)
         return policy.Snapshot(self.now, knobs, tuple(self._state(w) for w in workers), load,
-                               backlog=backlog, current_load=current, peaks=peaks)
+                               backlog=backlog, current_load=current, memory=memory,
+                               restart_s=restarts[len(restarts) // 2] if restarts else None)
 
     def _state(self, worker: Worker) -> policy.WorkerState:
         status = worker.status
@@ -328,5 +330,5 @@ def scale_group(provider: Provider, group: WorkerGroup, endpoint: Endpoint, work
     except ProviderError as error:
         run._record("pass", "a provider call failed", f"failed: {error}")
     finally:
-        release_lease(group, owner, run.outcome.plan.peaks if run.outcome.plan else ())
+        release_lease(group, owner, run.outcome.plan.memory if run.outcome.plan else ())
     return run.outcome
