@@ -285,3 +285,14 @@ def test_a_stop_the_provider_refuses_puts_the_worker_back_in_routing(fake, vast,
     outcomes = scheduler.run_pass(vast, now=T0 + 120).outcomes[0].decisions
     assert [d.action for d in outcomes] == ["stop"] and outcomes[0].outcome.startswith("failed")
     assert {w.status for w in records(group)} == {"idle"}
+
+
+def test_a_worker_left_withdrawn_by_a_pass_that_died_is_put_back_in_routing(fake, vast, group):
+    scheduler.run_pass(vast, now=T0)
+    boot(fake, T0 + 60)
+    left = records(group)[0]
+    left.update(actions=[Worker.status.set("stopping")])  # the pass died before the provider call
+    boot(fake, T0 + 90)  # its reports keep it out of routing...
+    assert {w.status for w in records(group) if w.worker_id == left.worker_id} == {"stopping"}
+    scheduler.run_pass(vast, now=T0 + 120)  # ...until the next pass, which needs all three
+    assert {w.status for w in records(group)} == {"idle"}

@@ -140,6 +140,8 @@ class GroupPass:
 
     def _sync(self, worker: Worker, instance: Instance) -> Worker:
         changes = []
+        if worker.status == "stopping":  # a pass ended between withdrawing and stopping it: serve again
+            changes.append(Worker.status.set("idle"))
         if worker.instance_id is None:
             changes.append(Worker.instance_id.set(instance.id))
         if instance.state == "unavailable" and not worker.unavailable:
