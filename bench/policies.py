@@ -67,17 +67,15 @@ class Production:
         knobs = production.Knobs(max_workers=view.scenario.max_workers, target_queue_time=self.target_queue_time,
                                  **self.thresholds)
         arriving = max(view.routing, view.arrivals[-1][1] if view.arrivals else 0.0)
-        restarts = sorted(w.restart_s for w in view.workers if w.restart_s)
         plan = production.decide(production.Snapshot(view.now, knobs, workers, load, offers, backlog=view.backlog,
-                                                     current_load=arriving, memory=self.memory,
-                                                     restart_s=restarts[len(restarts) // 2] if restarts else None))
+                                                     current_load=arriving, memory=self.memory))
         self.memory = plan.memory
         return [Action("launch") if a.kind == "launch" else Action(a.kind, a.worker_id) for a in plan.actions]
 
     @staticmethod
     def _state(worker: WorkerView, view: View) -> production.WorkerState:
         return production.WorkerState(worker.id, worker.status, worker.perf, view.scenario.price_per_hour,
-                                      worker.started_at, benchmarked=worker.perf > 0)
+                                      worker.started_at, benchmarked=worker.perf > 0, restart_s=worker.restart_s)
 
 
 @dataclass

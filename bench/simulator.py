@@ -95,7 +95,6 @@ class Result:
     waits: dict[int, float] = field(default_factory=dict)  # whole seconds waited -> work units
     timeline: list[tuple[float, float, float]] = field(default_factory=list)  # (t, load, serving capacity)
     missed: dict[int, float] = field(default_factory=dict)  # minute -> work units served later than the target
-    worker_seconds: dict[str, float] = field(default_factory=dict)  # state -> seconds billed in it
 
     @property
     def slo_attainment(self) -> float:
@@ -242,9 +241,8 @@ class Simulation:
                     queue.popleft()
             if not queue:
                 backlog = 0.0
-            for w in self.workers.values():
-                result.worker_seconds[w.state] = result.worker_seconds.get(w.state, 0.0) + 1
-                result.cost += stopped_price if w.state == "stopped" else running_price
+            stopped = sum(1 for w in self.workers.values() if w.state == "stopped")
+            result.cost += (len(self.workers) - stopped) * running_price + stopped * stopped_price
             if now + 1 - window_start >= REPORT_S:
                 self.arrivals.append((window_start, window / REPORT_S))
                 window, window_start = 0.0, now + 1

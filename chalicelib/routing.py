@@ -19,7 +19,8 @@ from chalicelib.endpoints import get_endpoint
 from chalicelib.errors import not_found
 from chalicelib.models import Endpoint, Worker, WorkersByEndpoint, connection
 from chalicelib.observability import metrics
-from chalicelib.scaling import wake
+from chalicelib.scaling.policy import should_wake
+from chalicelib.scaling.wake import wake
 
 READY = ("running", "idle")
 
@@ -83,8 +84,8 @@ def route(body: dict, now: float | None = None) -> dict:
     while True:
         worker = choose_worker(workers, request.cost, float(endpoint.max_queue_time), now)
         waiting = expected_queue_s(worker) if worker else None
-        if endpoint.endpoint_state == "active" and wake.should_wake(waiting, float(endpoint.target_queue_time)):
-            wake.wake(endpoint, now)
+        if endpoint.endpoint_state == "active" and should_wake(waiting, float(endpoint.target_queue_time)):
+            wake(endpoint, now)
         if worker is None:
             if is_new:
                 _count_unmet(endpoint, request.cost, now)

@@ -24,10 +24,10 @@ NO_LOAD = steady(0.0)
 IDLE_FOR_A_DAY = tuple(Hour(NOW // 3600 * 3600 - 3600 * h, 0.0) for h in range(23, 0, -1))  # the policy's memory
 
 
-def plan(workers=(), load=NO_LOAD, offers=None, backlog=0.0, current_load=0.0, memory=(), restart_s=None, **knobs):
+def plan(workers=(), load=NO_LOAD, offers=None, backlog=0.0, current_load=0.0, memory=(), **knobs):
     knobs = {"cold_mult": 1.0, "cold_workers": 0, **knobs}
     return decide(Snapshot(NOW, Knobs(**knobs), tuple(workers), load, offers, backlog=backlog,
-                           current_load=current_load, memory=memory, restart_s=restart_s))
+                           current_load=current_load, memory=memory))
 
 
 def kinds(result) -> list[tuple]:
@@ -171,7 +171,8 @@ def test_a_jump_from_idle_is_remembered_and_keeps_enough_serving_to_meet_the_nex
     result = plan(workers, steady(0.0), memory=later, cold_mult=2.5)
     assert result.target_capacity == pytest.approx(26.67, abs=0.01) and kinds(result) == [("start", 2), ("start", 3)]
     # workers that report starting in 20 s need only half the jump serving
-    assert plan(workers, steady(0.0), memory=later, restart_s=20.0, cold_mult=2.5).target_capacity == 20.0
+    reported = [worker(1), *(worker(i, "stopped", restart_s=s) for i, s in ((2, 20.0), (3, 20.0), (4, 45.0)))]
+    assert plan(reported, steady(0.0), memory=later, cold_mult=2.5).target_capacity == 20.0  # their median
 
 
 def test_launches_on_their_way_do_not_keep_cold_workers_from_starting_for_a_queue():

@@ -67,6 +67,7 @@ class WorkerState:
     benchmarked: bool = False
     managed: bool = True  # launched by the scaler; a worker its owner brought is counted, never acted on
     busy: bool = False  # work is queued at it or routed to it: not stopped until that is served
+    restart_s: float | None = None  # its last start from stopped took this long to serve, as it reported
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,6 @@ class Snapshot:
     backlog: float = 0.0  # work units queued at the workers now
     current_load: float = 0.0  # work units/s arriving now (latest reports plus unmet demand)
     memory: tuple[Hour, ...] = ()  # as the last plan left it
-    restart_s: float | None = None  # how long the group's stopped workers took to serve again, as they report
 
 
 @dataclass(frozen=True)
@@ -259,7 +259,7 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...]) -> _Goals:
     if serving == 0 and knobs.inactivity_timeout:  # no scaling to zero before the endpoint is inactive
         serving = _peak(snapshot.load, now - knobs.inactivity_timeout)
     predicted = max(predict_load(snapshot.load, now, knobs), serving)
-    target = max(serving / knobs.target_util, _ready_floor(memory, knobs, snapshot.restart_s or knobs.restart_s))
+    target = max(serving / knobs.target_util, _ready_floor(memory, knobs, _restart_s(snapshot)))
     new = not memory or memory[0].start > now - knobs.pool_memory_s + PEAK_BUCKET_S
     if target == 0 and (new or any(h.peak > 0 for h in memory)):
         # Scaling to zero goes through inactivity_timeout: an endpoint in use within the pool's
@@ -272,6 +272,12 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...]) -> _Goals:
     lately = max((h.peak for h in memory if h.start >= now - knobs.pool_keep_s - PEAK_BUCKET_S), default=0.0)
     kept = max(pool, knobs.cold_mult * lately / knobs.target_util)
     return _Goals(predicted, target, snapshot.backlog / knobs.target_queue_time, pool, kept)
+
+
+def _restart_s(snapshot: Snapshot) -> float:
+    """How long a start from stopped takes: the median the group's workers reported, or the knob."""
+    reported = sorted(w.restart_s for w in snapshot.workers if w.restart_s)
+    return reported[len(reported) // 2] if reported else snapshot.knobs.restart_s
 
 
 def _ready_floor(memory: tuple[Hour, ...], knobs: Knobs, restart_s: float) -> float:

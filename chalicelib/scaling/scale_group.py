@@ -19,7 +19,6 @@ from chalicelib.scaling import policy
 from chalicelib.worker_groups import register_worker
 
 LABEL_PREFIX = "gpucp"
-READY = ("running", "idle")  # statuses /route/ sends work to
 _SEQUENCE = iter(range(10**9))
 
 
@@ -167,10 +166,8 @@ class GroupPass:
         )
         memory = tuple(policy.Hour(float(h.start), float(h.peak), float(h.rise or 0)) for h in group.memory or ())
         backlog, current = queued_and_arriving(workers, self.now)
-        restarts = sorted(float(w.restart_s) for w in workers if w.restart_s)
         return policy.Snapshot(self.now, knobs, tuple(self._state(w) for w in workers), load,
-                               backlog=backlog, current_load=current, memory=memory,
-                               restart_s=restarts[len(restarts) // 2] if restarts else None)
+                               backlog=backlog, current_load=current, memory=memory)
 
     def _state(self, worker: Worker) -> policy.WorkerState:
         status = worker.status
@@ -183,6 +180,7 @@ class GroupPass:
             available=not worker.unavailable, benchmarked=float(worker.max_perf or 0) > 0,
             managed=worker.launch_label is not None,
             busy=status in policy.ACTIVE and float(worker.queue_load or 0) + float(worker.routed_load or 0) > 0,
+            restart_s=float(worker.restart_s) if worker.restart_s else None,
         )
 
     def decide(self, snapshot: policy.Snapshot) -> policy.Plan:
@@ -236,7 +234,7 @@ class GroupPass:
             return False
 
     def _destroy(self, action: policy.Action, worker: Worker) -> None:
-        serving = worker.status if worker.status in READY else None
+        serving = worker.status if worker.status in policy.ACTIVE else None
         if serving and not self._withdraw("destroy", action.reason, worker):
             return
         outcome = self._call(self.provider.destroy, int(worker.instance_id)) if worker.instance_id else "ok"

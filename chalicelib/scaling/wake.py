@@ -19,9 +19,6 @@ from pynamodb.exceptions import UpdateError
 from chalicelib import settings
 from chalicelib.models import Endpoint
 from chalicelib.observability import logger, metrics
-from chalicelib.scaling.policy import should_wake
-
-__all__ = ["should_wake", "wake"]
 
 _last_wake: dict[int, float] = {}  # per API instance, saves the conditional write while it would fail
 
