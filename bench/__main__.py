@@ -18,7 +18,7 @@ from pathlib import Path
 from bench.clairvoyant import clairvoyant
 from bench.policies import Hpa, Kpa, Production, RayServe, SkyServe, Static, VastHeuristic
 from bench.simulator import Result, Simulation
-from bench.traces import Scenario, Trace, load_traces
+from bench.traces import InputError, Scenario, Trace, load_traces
 
 POLICIES = ("production", "k8s-hpa", "knative-kpa", "ray-serve", "skyserve", "vast-heuristic", "static")
 
@@ -49,8 +49,9 @@ def markdown(rows: list[dict]) -> str:
              "| cold starts | peak workers |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         p99 = "never served" if r["p99_wait_s"] is None else f"{r['p99_wait_s']:.0f}"
+        ratio = "n/a" if r["cost_vs_clairvoyant"] is None else f"{r['cost_vs_clairvoyant']:.2f}"  # no load: $0
         lines.append(f"| {r['trace']} | {r['policy']} | {100 * r['slo_attainment']:.2f}% | {r['cost']:.2f} "
-                     f"| {r['cost_vs_clairvoyant']:.2f} | {p99} | {r['launches']} | {r['cold_starts']} "
+                     f"| {ratio} | {p99} | {r['launches']} | {r['cold_starts']} "
                      f"| {r['peak_workers']} |")
     return "\n".join(lines) + "\n"
 
@@ -122,7 +123,15 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--seed", type=int, default=1)
     command.add_argument("--policies", default=",".join(POLICIES))
     args = parser.parse_args(argv)
-    rows = run(args.traces, args.scenario, args.out, args.seed, tuple(args.policies.split(",")))
+    unknown = set(args.policies.split(",")) - set(POLICIES)
+    if unknown:
+        parser.error(f"unknown policies {sorted(unknown)}; choose from {', '.join(POLICIES)}")
+    if not args.traces.is_dir() or not any(args.traces.glob("*.csv")):
+        parser.error(f"--traces {args.traces}: no *.csv traces in that directory")
+    try:
+        rows = run(args.traces, args.scenario, args.out, args.seed, tuple(args.policies.split(",")))
+    except (OSError, InputError) as e:
+        parser.exit(2, f"python -m bench: error: {e}\n")
     print(markdown(rows))
     return 0
 

@@ -3,8 +3,13 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
+
+
+class InputError(ValueError):
+    """A trace or scenario file the benchmark cannot read; the message names the file and the problem."""
 
 
 @dataclass(frozen=True)
@@ -26,7 +31,18 @@ class Scenario:
 
     @classmethod
     def load(cls, path: Path) -> Scenario:
-        raw = json.loads(Path(path).read_text())
+        """Read scenario.json; a missing or malformed field raises InputError naming it."""
+        try:
+            return cls._parse(json.loads(Path(path).read_text()))
+        except json.JSONDecodeError as e:
+            raise InputError(f"{path}: not JSON ({e})") from None
+        except KeyError as e:
+            raise InputError(f"{path}: missing field {e}") from None
+        except (TypeError, ValueError) as e:
+            raise InputError(f"{path}: a field has the wrong type ({e})") from None
+
+    @classmethod
+    def _parse(cls, raw: dict) -> Scenario:
         w, load_time = raw["worker"], raw["worker"]["load_time_s"]
         return cls(
             step_s=float(raw["step_s"]), max_perf=w["max_perf"], perf_spread=w["max_perf_spread"],
@@ -55,10 +71,31 @@ class Trace:
 
     @classmethod
     def load(cls, path: Path) -> Trace:
-        with open(path, newline="") as f:
-            rows = [(float(r["t_s"]), float(r["load"])) for r in csv.DictReader(f)]
+        """Read a `t_s,load` CSV; a malformed one raises InputError naming the file and line."""
+        with open(path, newline="", encoding="utf-8-sig") as f:  # a spreadsheet's export may start with a BOM
+            reader = csv.DictReader(f)
+            if not {"t_s", "load"} <= set(reader.fieldnames or ()):
+                raise InputError(f"{path}: header must name columns t_s and load, found {reader.fieldnames}")
+            rows = [_row(path, reader.line_num, r) for r in reader]
+        if not rows:
+            raise InputError(f"{path}: no rows after the header")
         step = rows[1][0] - rows[0][0] if len(rows) > 1 else 10.0
+        if step <= 0:
+            raise InputError(f"{path}: t_s must increase from row to row")
+        for i, (t, _) in enumerate(rows):
+            if not math.isclose(t, rows[0][0] + i * step, abs_tol=1e-6):
+                raise InputError(f"{path}: row {i + 1} is at t_s={t:g}; rows must be evenly spaced by {step:g} s")
         return cls(Path(path).stem, step, tuple(load for _, load in rows))
+
+
+def _row(path: Path, line: int, row: dict) -> tuple[float, float]:
+    try:
+        t, load = float(row["t_s"]), float(row["load"])
+    except (TypeError, ValueError):
+        raise InputError(f"{path}:{line}: t_s and load must be numbers, got {row['t_s']!r}, {row['load']!r}") from None
+    if not (math.isfinite(t) and math.isfinite(load) and load >= 0):
+        raise InputError(f"{path}:{line}: load must be a finite number >= 0, got {load:g}")
+    return t, load
 
 
 def load_traces(directory: Path) -> list[Trace]:
