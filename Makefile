@@ -7,7 +7,7 @@ STAGE ?= dev
 
 TRACES ?= ../shared/traces
 
-.PHONY: install run demo test lint package bench clean
+.PHONY: install run demo test lint package bench bench-shapes clean
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,11 @@ demo: install
 # Every scaling policy on every trace: build/bench/results.{json,md} and a plot per trace.
 bench: install
 	$(BIN)/python -m bench run --traces $(TRACES) --scenario $(TRACES)/scenario.json --out build/bench
+
+# The same on traces of ten shapes the policy was not tuned on (bench/shapes.py).
+bench-shapes: install
+	$(BIN)/python -m bench shapes --out build/shapes
+	$(BIN)/python -m bench run --traces build/shapes --scenario $(TRACES)/scenario.json --out build/bench-shapes
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,6 +1,7 @@
 """The scaling benchmark: every policy on every trace, side by side.
 
     python -m bench run --traces ../shared/traces --scenario ../shared/traces/scenario.json --out build/bench
+    python -m bench shapes --out build/shapes     # traces of other shapes, to run the same way
 
 Writes results.json (one row per trace and policy), results.md and one PNG per trace
 (offered load and each policy's serving capacity over the day).
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from bench.clairvoyant import clairvoyant
 from bench.policies import Hpa, Kpa, Production, RayServe, SkyServe, Static, VastHeuristic
+from bench.shapes import write_shapes
 from bench.simulator import Result, Simulation
 from bench.traces import InputError, Scenario, Trace, load_traces
 
@@ -122,7 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--out", type=Path, required=True)
     command.add_argument("--seed", type=int, default=1)
     command.add_argument("--policies", default=",".join(POLICIES))
+    command = commands.add_parser("shapes", help="write traces of shapes the policy was not tuned on")
+    command.add_argument("--out", type=Path, required=True)
+    command.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    if args.command == "shapes":
+        for path in write_shapes(args.out, args.seed):
+            print(path)
+        return 0
     unknown = set(args.policies.split(",")) - set(POLICIES)
     if unknown:
         parser.error(f"unknown policies {sorted(unknown)}; choose from {', '.join(POLICIES)}")
