@@ -119,7 +119,7 @@ def wake_interval_s() -> float:
 
 
 POLICY_THRESHOLDS = ("loading_deadline_s", "min_reliability", "prediction_window_s", "lead_time_s",
-                     "scale_down_delay_s", "pool_memory_s", "pool_keep_s", "restart_s")
+                     "scale_down_delay_s", "pool_memory_s", "pool_keep_s", "pool_headroom", "restart_s")
 
 
 def policy_thresholds() -> dict[str, float]:

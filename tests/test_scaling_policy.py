@@ -25,7 +25,7 @@ IDLE_FOR_A_DAY = tuple(Hour(NOW // 3600 * 3600 - 3600 * h, 0.0) for h in range(2
 
 
 def plan(workers=(), load=NO_LOAD, offers=None, backlog=0.0, current_load=0.0, memory=(), **knobs):
-    knobs = {"cold_mult": 1.0, "cold_workers": 0, **knobs}
+    knobs = {"cold_mult": 1.0, "cold_workers": 0, "pool_headroom": 0.0, **knobs}
     return decide(Snapshot(NOW, Knobs(**knobs), tuple(workers), load, offers, backlog=backlog,
                            current_load=current_load, memory=memory))
 
@@ -65,13 +65,25 @@ def test_the_load_arriving_now_counts_before_it_reaches_the_history():
 
 # --- scaling up: cold workers first, then the cheapest offers ------------------------------
 
-def test_a_backlog_starts_cold_workers_to_drain_it_within_target_queue_time_but_launches_nothing():
+def test_a_backlog_starts_cold_workers_to_drain_it_within_target_queue_time():
     workers = [worker(1), worker(2), *(worker(i, "stopped") for i in (3, 4, 5))]
     # target 20 is served; 200 units queued drain in 10 s with 20 more: two cold workers start
     result = plan(workers, steady(18.0), backlog=200.0, offers=offers(1.0), cold_mult=2.5)
     assert kinds(result) == [("start", 3), ("start", 4)]
-    # with no cold worker left, launching (minutes away) would not help the queue
-    assert plan(workers[:2], steady(18.0), backlog=200.0, offers=offers(1.0)).actions == ()
+    # with no cold worker left, launches cover it: the first of them to load serves the queue
+    assert kinds(plan(workers[:2], steady(18.0), backlog=200.0, offers=offers(1.0, 1.0, 1.0))) == [
+        ("launch", 100), ("launch", 101)]
+
+
+def test_the_queue_to_drain_counts_what_arrives_above_capacity_until_cold_workers_serve():
+    workers = [worker(1), worker(2), *(worker(i, "stopped") for i in range(3, 11))]  # 100 in all
+    # 40/s arrive, 20 serve: by the time a cold worker serves (restart_s 20) the 100 queued
+    # are 100 + 20 x 20 = 500, drained in 10 s by 50 more than the target of 40
+    knobs = {"target_util": 1.0, "restart_s": 20.0, "cold_mult": 2.5}
+    result = plan(workers, steady(18.0), backlog=100.0, current_load=40.0, **knobs)
+    assert kinds(result) == [("start", i) for i in range(3, 10)]  # 20 + 70 = 40 + 50
+    # nothing queued: the same arrivals start only what the target needs
+    assert kinds(plan(workers, steady(18.0), current_load=40.0, **knobs)) == [("start", 3), ("start", 4)]
 
 
 def test_a_new_group_launches_its_test_workers_before_any_load_arrives():
@@ -140,6 +152,10 @@ def test_the_cold_pool_remembers_the_peak_of_the_day_hour_by_hour():
     # target 20 is served; the pool holds 90 / 0.9 = 100 in all: eight more machines
     assert [k for k, _ in kinds(result)] == ["launch"] * 8
     assert result.memory == (Hour(NOW - 20 * 3600, 90.0), Hour(NOW // PEAK_BUCKET_S * PEAK_BUCKET_S, 18.0))
+    # with headroom of half the peak above it (the default): 1.5 x 90 / 0.9 = 150, thirteen more
+    result = plan([worker(1), worker(2)], steady(18.0), offers=offers(*[1.0] * 20), memory=yesterday_evening,
+                  pool_headroom=0.5)
+    assert [k for k, _ in kinds(result)] == ["launch"] * 13
 
 
 def test_min_cold_load_is_a_floor_on_the_cold_pool():

@@ -5,15 +5,17 @@ Pure arithmetic: no I/O, no clock, no randomness. The scheduled Lambda, the pass
 
 Capacity is in work units per second. The knobs mean what Vast users expect:
     serving target = max(load over the last scale_down_delay_s, load now, min_load) / target_util
-    total capacity (serving + stopped "cold" workers) = cold_mult x target, and at least the
-        peak of the last pool_memory_s (a day) / target_util, and min_cold_load / target_util
+    total capacity (serving + stopped "cold" workers) = cold_mult x target, and at least
+        (1 + pool_headroom) x the peak of the last pool_memory_s (a day) / target_util,
+        and min_cold_load / target_util
     cold_workers: workers kept (serving or stopped) before any is destroyed
     test_workers: machines tried at once while no offer's performance is known
     max_workers: hard cap on workers that exist
     inactivity_timeout: no load for this long before the last capacity goes; without one,
         an endpoint used within pool_memory_s keeps serving what meets the largest jump
         from idle it saw (at least one worker)
-    target_queue_time: queued work is drained within it, by starting cold workers
+    target_queue_time: queued work is drained within it, by starting cold workers (and
+        launching what they cannot cover)
 Stopped workers serve again in seconds, launched ones in minutes: queueing is met from
 the cold pool, launches keep the pool filled.
 """
@@ -50,6 +52,7 @@ class Knobs:
     target_queue_time: float = 10.0  # queued work is to be served within this many seconds
     pool_memory_s: float = 86400.0  # the cold pool keeps capacity for the peak of this much history
     pool_keep_s: float = 5400.0  # a stopped worker costs a relaunch in this long: kept if needed within it
+    pool_headroom: float = 0.5  # the pool holds this much above the day's peak: a larger burst, and its queue
     restart_s: float = 30.0  # a stopped worker serves again this long after its start, until workers report it
 
 
@@ -246,7 +249,7 @@ def decide(snapshot: Snapshot) -> Plan:
 class _Goals:
     predicted: float  # load expected one lead time ahead
     target: float  # serving capacity wanted now
-    drain: float  # more capacity, to serve the queued work within target_queue_time
+    drain: float  # more capacity: what is queued when cold workers serve, served within target_queue_time
     pool: float  # total capacity (serving + cold) launched up to
     kept: float  # total capacity kept before a cold worker is destroyed
 
@@ -259,19 +262,32 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...]) -> _Goals:
     if serving == 0 and knobs.inactivity_timeout:  # no scaling to zero before the endpoint is inactive
         serving = _peak(snapshot.load, now - knobs.inactivity_timeout)
     predicted = max(predict_load(snapshot.load, now, knobs), serving)
-    target = max(serving / knobs.target_util, _ready_floor(memory, knobs, _restart_s(snapshot)))
+    restart_s = _restart_s(snapshot)
+    target = max(serving / knobs.target_util, _ready_floor(memory, knobs, restart_s))
     new = not memory or memory[0].start > now - knobs.pool_memory_s + PEAK_BUCKET_S
     if target == 0 and (new or any(h.peak > 0 for h in memory)):
         # Scaling to zero goes through inactivity_timeout: an endpoint in use within the pool's
         # memory (or younger than it) keeps one worker serving, so a session does not start cold.
         target = _expected_perf(snapshot) or 0.0
-    remembered = max([h.peak for h in memory] + [predicted, knobs.min_cold_load])
-    pool = max(knobs.cold_mult * target, remembered / knobs.target_util)
+    # Stopped workers cost little: the pool also holds headroom above the day's peak, for a
+    # burst larger than any seen and for the queue that builds while cold workers start.
+    remembered = max([h.peak for h in memory] + [predicted])
+    pool = max(knobs.cold_mult * target, (1 + knobs.pool_headroom) * remembered / knobs.target_util,
+               knobs.min_cold_load / knobs.target_util)
     # Relaunching costs more than keeping a stopped machine for pool_keep_s: keep what the
     # pool wanted lately, so a wobbling target does not fill and trim it over and over.
     lately = max((h.peak for h in memory if h.start >= now - knobs.pool_keep_s - PEAK_BUCKET_S), default=0.0)
     kept = max(pool, knobs.cold_mult * lately / knobs.target_util)
-    return _Goals(predicted, target, snapshot.backlog / knobs.target_queue_time, pool, kept)
+    return _Goals(predicted, target, _queue_to_drain(snapshot, restart_s) / knobs.target_queue_time, pool, kept)
+
+
+def _queue_to_drain(snapshot: Snapshot, restart_s: float) -> float:
+    """The work queued when cold workers started now will serve: what is queued, plus what
+    keeps arriving above the serving capacity until then. Nothing while nothing queues."""
+    if snapshot.backlog <= 0:
+        return 0.0
+    serving = sum(w.perf for w in snapshot.workers if w.status in ACTIVE)
+    return snapshot.backlog + max(snapshot.current_load - serving, 0.0) * restart_s
 
 
 def _restart_s(snapshot: Snapshot) -> float:
@@ -349,8 +365,9 @@ def _launch(fleet: _Fleet, snapshot: Snapshot, capacity: float, reason: str) -> 
 
 def _scale_up(fleet: _Fleet, snapshot: Snapshot, target: float, drain: float) -> bool:
     """Start stopped workers (seconds away) until what serves within seconds covers the target
-    and drains the backlog within target_queue_time; launch (minutes away) for the target only,
-    counting the launches already on their way."""
+    and drains the queue; launch (minutes away) what the stopped ones cannot cover, counting
+    the launches already on their way. A queue the pool cannot drain still drains sooner with
+    more launches: the first of many machines loads sooner than the first of a few."""
     wanted = target + drain
     for w in sorted(fleet.stopped, key=lambda w: (_value(w), w.id)):
         if fleet.serving_in_seconds >= wanted:
@@ -359,8 +376,9 @@ def _scale_up(fleet: _Fleet, snapshot: Snapshot, target: float, drain: float) ->
                                     worker_id=w.id))
         fleet.stopped.remove(w)
         fleet.warming.append(w)
-    missing = target - fleet.serving_soon
-    return _launch(fleet, snapshot, missing, f"capacity {fleet.serving_soon:.1f} below target {target:.1f}")
+    missing = wanted - fleet.serving_soon
+    why = f"target {target:.1f}" if drain <= 0 else f"{wanted:.1f} (target {target:.1f} + {drain:.1f} for the queue)"
+    return _launch(fleet, snapshot, missing, f"capacity {fleet.serving_soon:.1f} below {why}")
 
 
 def _scale_down(fleet: _Fleet, knobs: Knobs, target: float, kept: float, now: float) -> None:
