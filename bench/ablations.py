@@ -1,0 +1,93 @@
+"""What each part of the production policy buys: the policy with one part taken out.
+
+    python -m bench.ablations --traces ../shared/traces --scenario ../shared/traces/scenario.json
+
+Prints a markdown table of SLO attainment and cost / clairvoyant per trace. Most parts are
+switched off through the thresholds the Lambda reads from its environment; the rest by
+changing what the simulated control plane gives the policy, or one function of it.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+from multiprocessing import Pool
+from pathlib import Path
+from unittest import mock
+
+from bench.clairvoyant import clairvoyant
+from bench.policies import Production
+from bench.simulator import Simulation
+from bench.traces import Scenario, Trace, load_traces
+from chalicelib.scaling import policy
+
+
+class NoWake(Production):
+    """Only the one-minute schedule: /route/ never wakes the scaler."""
+
+    def wakes(self, expected_wait_s: float) -> bool:
+        return False
+
+
+class NoRise(Production):
+    """The memory keeps peaks but forgets jumps from idle: no ready floor."""
+
+    def decide(self, view):
+        actions = super().decide(view)
+        self.memory = tuple(policy.Hour(h.start, h.peak) for h in self.memory)
+        return actions
+
+
+def queued_now(snapshot: policy.Snapshot, restart_s: float) -> float:
+    return snapshot.backlog
+
+
+# name: (adapter, thresholds, patches of the policy module)
+VARIANTS = {
+    "final (defaults)": (Production, {}, {}),
+    "no ready floor from jumps: one worker kept serving": (NoRise, {}, {}),
+    "no wake: the one-minute schedule only": (NoWake, {}, {}),
+    "the queue as it is now, not as it will be when cold workers serve":
+        (Production, {}, {"_queue_to_drain": queued_now}),
+    "no headroom above the day's peak (`POOL_HEADROOM=0`)": (Production, {"pool_headroom": 0.0}, {}),
+    "the pool remembers 1 hour, not 24 (`POOL_MEMORY_S=3600`)": (Production, {"pool_memory_s": 3600.0}, {}),
+    "cold workers trimmed at the pool's goal, young ones too (`POOL_KEEP_S=0`)": (Production, {"pool_keep_s": 0.0}, {}),
+    "serving follows the 10-minute peak (`SCALE_DOWN_DELAY_S=600`)": (Production, {"scale_down_delay_s": 600.0}, {}),
+}
+
+
+def simulate(job: tuple[str, Path, Path, int]) -> tuple[str, str, float, float]:
+    variant, trace_path, scenario_path, seed = job
+    adapter, thresholds, patches = VARIANTS[variant]
+    trace, scenario = Trace.load(trace_path), Scenario.load(scenario_path)
+    production = adapter()
+    production.thresholds = thresholds
+    with contextlib.ExitStack() as patched:
+        for name, replacement in patches.items():
+            patched.enter_context(mock.patch.object(policy, name, replacement))
+        result = Simulation(trace, scenario, production, seed).run()
+    return variant, trace.name, result.slo_attainment, result.cost / clairvoyant(trace, scenario).cost
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ablations")
+    parser.add_argument("--traces", type=Path, required=True)
+    parser.add_argument("--scenario", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    names = [t.name for t in load_traces(args.traces)]
+    jobs = [(v, args.traces / f"{n}.csv", args.scenario, args.seed) for v in VARIANTS for n in names]
+    started, cells = time.monotonic(), {}
+    with Pool(processes=2) as pool:
+        for done, (variant, name, slo, ratio) in enumerate(pool.imap_unordered(simulate, jobs), 1):
+            cells[variant, name] = f"{100 * slo:.2f}% {ratio:.2f}x"
+            print(f"[{done}/{len(jobs)}] {time.monotonic() - started:4.0f} s", file=sys.stderr, flush=True)
+    print("| variant | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
+    for variant in VARIANTS:
+        print(f"| {variant} | " + " | ".join(cells[variant, n] for n in names) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
