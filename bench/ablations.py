@@ -39,8 +39,12 @@ class NoRise(Production):
         return actions
 
 
-def queued_now(snapshot: policy.Snapshot, restart_s: float) -> float:
-    return snapshot.backlog
+_queue_to_drain = policy._queue_to_drain
+
+
+def queued_now(snapshot: policy.Snapshot, restart_s: float) -> tuple[float, bool]:
+    """The queue as it is at the wake: as if cold workers served at once."""
+    return _queue_to_drain(snapshot, 0.0)
 
 
 # name: (adapter, thresholds, patches of the policy module)

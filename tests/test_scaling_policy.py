@@ -70,9 +70,18 @@ def test_a_backlog_starts_cold_workers_to_drain_it_within_target_queue_time():
     # target 20 is served; 200 units queued drain in 10 s with 20 more: two cold workers start
     result = plan(workers, steady(18.0), backlog=200.0, offers=offers(1.0), cold_mult=2.5)
     assert kinds(result) == [("start", 3), ("start", 4)]
-    # with no cold worker left, launches cover it: the first of them to load serves the queue
-    assert kinds(plan(workers[:2], steady(18.0), backlog=200.0, offers=offers(1.0, 1.0, 1.0))) == [
-        ("launch", 100), ("launch", 101)]
+    # with no cold worker left, a queue that shrinks (18/s arrive, 20 serve) launches nothing...
+    assert plan(workers[:2], steady(18.0), backlog=200.0, offers=offers(1.0)).actions == ()
+
+
+def test_a_growing_queue_the_cold_pool_cannot_drain_is_covered_by_launches():
+    # 25/s arrive, 20 serve: in the 20 s a cold worker would take, 200 queued become 300,
+    # drained in 10 s by 30 more than the target of 25. No cold worker: the first launches to
+    # load serve it, and the more there are, the sooner the first loads.
+    result = plan([worker(1), worker(2)], steady(18.0), backlog=200.0, current_load=25.0, offers=offers(*[1.0] * 6),
+                  target_util=1.0, restart_s=20.0)
+    assert [k for k, _ in kinds(result)] == ["launch"] * 4  # 20 + 40 >= 25 + 30
+    assert "for a growing queue" in result.actions[0].reason
 
 
 def test_the_queue_to_drain_counts_what_arrives_above_capacity_until_cold_workers_serve():
@@ -156,6 +165,8 @@ def test_the_cold_pool_remembers_the_peak_of_the_day_hour_by_hour():
     result = plan([worker(1), worker(2)], steady(18.0), offers=offers(*[1.0] * 20), memory=yesterday_evening,
                   pool_headroom=0.5)
     assert [k for k, _ in kinds(result)] == ["launch"] * 13
+    # the headroom is over load seen, not over min_load's floor: 27 / 0.9 = 30, three workers
+    assert len(plan([], NO_LOAD, offers=offers(*[1.0] * 9), min_load=27.0, pool_headroom=0.5).actions) == 3
 
 
 def test_min_cold_load_is_a_floor_on_the_cold_pool():

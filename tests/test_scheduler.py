@@ -38,7 +38,6 @@ def vast(fake):
 def group(aws, monkeypatch):
     monkeypatch.setenv("PUBLIC_URL", "https://control-plane.example")
     monkeypatch.setenv("WORKER_TIMEOUT_S", "150")  # these tests report once a pass, not every 10 s
-    monkeypatch.setenv("POOL_HEADROOM", "0")  # no cold pool above the peak: the fleet is what the target needs
     account_id, _ = create_account("fleet")
     endpoint = create_endpoint(account_id, {"endpoint_name": "llm"})
     # Demand of 27 units/s at target_util 0.9 is a target of 30: three workers of 10 units/s.

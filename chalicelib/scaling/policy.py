@@ -236,7 +236,7 @@ def decide(snapshot: Snapshot) -> Plan:
 
     memory = remember(snapshot, knobs)
     goals = _goals(snapshot, memory)
-    needs_offers = _scale_up(fleet, snapshot, goals.target, goals.drain)
+    needs_offers = _scale_up(fleet, snapshot, goals)
     if goals.drain <= 0:
         _scale_down(fleet, knobs, goals.target, goals.kept, snapshot.now)
     untested = _expected_perf(snapshot) is None and not fleet.warming
@@ -250,6 +250,7 @@ class _Goals:
     predicted: float  # load expected one lead time ahead
     target: float  # serving capacity wanted now
     drain: float  # more capacity: what is queued when cold workers serve, served within target_queue_time
+    growing: bool  # more arrives than serves: the queue grows until more capacity serves
     pool: float  # total capacity (serving + cold) launched up to
     kept: float  # total capacity kept before a cold worker is destroyed
 
@@ -257,11 +258,12 @@ class _Goals:
 def _goals(snapshot: Snapshot, memory: tuple[Hour, ...]) -> _Goals:
     knobs, now = snapshot.knobs, snapshot.now
     if _inactive(snapshot) and knobs.min_load == 0:
-        return _Goals(0.0, 0.0, 0.0, 0.0, 0.0)
+        return _Goals(0.0, 0.0, 0.0, False, 0.0, 0.0)
     serving = max(_peak(snapshot.load, now - knobs.scale_down_delay_s), snapshot.current_load, knobs.min_load)
     if serving == 0 and knobs.inactivity_timeout:  # no scaling to zero before the endpoint is inactive
         serving = _peak(snapshot.load, now - knobs.inactivity_timeout)
-    predicted = max(predict_load(snapshot.load, now, knobs), serving)
+    projected = predict_load(snapshot.load, now, knobs)
+    predicted = max(projected, serving)
     restart_s = _restart_s(snapshot)
     target = max(serving / knobs.target_util, _ready_floor(memory, knobs, restart_s))
     new = not memory or memory[0].start > now - knobs.pool_memory_s + PEAK_BUCKET_S
@@ -269,25 +271,27 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...]) -> _Goals:
         # Scaling to zero goes through inactivity_timeout: an endpoint in use within the pool's
         # memory (or younger than it) keeps one worker serving, so a session does not start cold.
         target = _expected_perf(snapshot) or 0.0
-    # Stopped workers cost little: the pool also holds headroom above the day's peak, for a
-    # burst larger than any seen and for the queue that builds while cold workers start.
-    remembered = max([h.peak for h in memory] + [predicted])
+    # Stopped workers cost little: the pool also holds headroom above the day's peak load (as
+    # seen, not min_load's floor), for a burst larger than any seen and for the queue that
+    # builds while cold workers start.
+    remembered = max([h.peak for h in memory] + [projected])
     pool = max(knobs.cold_mult * target, (1 + knobs.pool_headroom) * remembered / knobs.target_util,
                knobs.min_cold_load / knobs.target_util)
     # Relaunching costs more than keeping a stopped machine for pool_keep_s: keep what the
     # pool wanted lately, so a wobbling target does not fill and trim it over and over.
     lately = max((h.peak for h in memory if h.start >= now - knobs.pool_keep_s - PEAK_BUCKET_S), default=0.0)
     kept = max(pool, knobs.cold_mult * lately / knobs.target_util)
-    return _Goals(predicted, target, _queue_to_drain(snapshot, restart_s) / knobs.target_queue_time, pool, kept)
+    queue, growing = _queue_to_drain(snapshot, restart_s)
+    return _Goals(predicted, target, queue / knobs.target_queue_time, growing, pool, kept)
 
 
-def _queue_to_drain(snapshot: Snapshot, restart_s: float) -> float:
-    """The work queued when cold workers started now will serve: what is queued, plus what
-    keeps arriving above the serving capacity until then. Nothing while nothing queues."""
+def _queue_to_drain(snapshot: Snapshot, restart_s: float) -> tuple[float, bool]:
+    """The work queued when cold workers started now will serve (what is queued, plus what
+    keeps arriving above the serving capacity until then), and whether it grows meanwhile."""
     if snapshot.backlog <= 0:
-        return 0.0
-    serving = sum(w.perf for w in snapshot.workers if w.status in ACTIVE)
-    return snapshot.backlog + max(snapshot.current_load - serving, 0.0) * restart_s
+        return 0.0, False
+    excess = snapshot.current_load - sum(w.perf for w in snapshot.workers if w.status in ACTIVE)
+    return snapshot.backlog + max(excess, 0.0) * restart_s, excess > 0
 
 
 def _restart_s(snapshot: Snapshot) -> float:
@@ -363,11 +367,13 @@ def _launch(fleet: _Fleet, snapshot: Snapshot, capacity: float, reason: str) -> 
     return False
 
 
-def _scale_up(fleet: _Fleet, snapshot: Snapshot, target: float, drain: float) -> bool:
+def _scale_up(fleet: _Fleet, snapshot: Snapshot, goals: _Goals) -> bool:
     """Start stopped workers (seconds away) until what serves within seconds covers the target
     and drains the queue; launch (minutes away) what the stopped ones cannot cover, counting
-    the launches already on their way. A queue the pool cannot drain still drains sooner with
-    more launches: the first of many machines loads sooner than the first of a few."""
+    the launches already on their way. Launches cover the queue only while it grows: the first
+    of many machines loads sooner than the first of a few, but a queue that shrinks, or one
+    stuck at a worker, does not need them."""
+    target, drain = goals.target, goals.drain
     wanted = target + drain
     for w in sorted(fleet.stopped, key=lambda w: (_value(w), w.id)):
         if fleet.serving_in_seconds >= wanted:
@@ -376,9 +382,11 @@ def _scale_up(fleet: _Fleet, snapshot: Snapshot, target: float, drain: float) ->
                                     worker_id=w.id))
         fleet.stopped.remove(w)
         fleet.warming.append(w)
-    missing = wanted - fleet.serving_soon
-    why = f"target {target:.1f}" if drain <= 0 else f"{wanted:.1f} (target {target:.1f} + {drain:.1f} for the queue)"
-    return _launch(fleet, snapshot, missing, f"capacity {fleet.serving_soon:.1f} below {why}")
+    if goals.growing:
+        why = f"{wanted:.1f} (target {target:.1f} + {drain:.1f} for a growing queue)"
+    else:
+        wanted, why = target, f"target {target:.1f}"
+    return _launch(fleet, snapshot, wanted - fleet.serving_soon, f"capacity {fleet.serving_soon:.1f} below {why}")
 
 
 def _scale_down(fleet: _Fleet, knobs: Knobs, target: float, kept: float, now: float) -> None:
