@@ -14,8 +14,9 @@ Capacity is in work units per second. The knobs mean what Vast users expect:
     inactivity_timeout: no load for this long before the last capacity goes; without one,
         an endpoint used within pool_memory_s keeps serving what meets the largest jump
         from idle it saw (at least one worker)
-    target_queue_time: queued work is drained within it, by starting cold workers (and
-        launching what they cannot cover)
+    target_queue_time: queued work (counted as it will be when cold workers serve) is
+        drained within it by starting cold workers, and while it grows, by launching what
+        they cannot cover
 Stopped workers serve again in seconds, launched ones in minutes: queueing is met from
 the cold pool, launches keep the pool filled.
 """
