@@ -93,7 +93,9 @@ def _row(path: Path, line: int, row: dict) -> tuple[float, float]:
         t, load = float(row["t_s"]), float(row["load"])
     except (TypeError, ValueError):
         raise InputError(f"{path}:{line}: t_s and load must be numbers, got {row['t_s']!r}, {row['load']!r}") from None
-    if not (math.isfinite(t) and math.isfinite(load) and load >= 0):
+    if not math.isfinite(t):
+        raise InputError(f"{path}:{line}: t_s must be a finite number, got {t:g}")
+    if not (math.isfinite(load) and load >= 0):
         raise InputError(f"{path}:{line}: load must be a finite number >= 0, got {load:g}")
     return t, load
 

@@ -31,6 +31,7 @@ def test_a_spreadsheet_export_with_a_bom_and_crlf_reads_the_same(tmp_path):
     ("t_s,load\n0,1\n10\n", "t.csv:3: t_s and load must be numbers"),
     ("t_s,load\n0,1\n10,-2\n", "t.csv:3: load must be a finite number >= 0"),
     ("t_s,load\n0,1\n10,nan\n", "load must be a finite number >= 0"),
+    ("t_s,load\n0,1\ninf,1\n", "t.csv:3: t_s must be a finite number"),
     ("t_s,load\n0,1\n10,1\n30,1\n", "row 3 is at t_s=30; rows must be evenly spaced by 10 s"),
     ("t_s,load\n10,1\n0,1\n", "t_s must increase"),
 ])
