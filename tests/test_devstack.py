@@ -3,6 +3,7 @@ Ctrl-C leaves nothing running."""
 from __future__ import annotations
 
 import queue
+import re
 import subprocess
 
 import pytest
@@ -48,7 +49,15 @@ def make_run(tmp_path_factory):
 
 
 def substitute(text: str, url: str, group_id: int, key: str) -> str:
-    return text.replace("https://run.vast.ai", url).replace("28", str(group_id)).replace("API_KEY_HERE", key)
+    # Only the example's id field: a free port such as 52829 contains "28" too.
+    text = re.sub(r'("id"\s*:\s*)28\b', rf"\g<1>{group_id}", text)
+    return text.replace("https://run.vast.ai", url).replace("API_KEY_HERE", key)
+
+
+def test_substitution_touches_the_id_and_not_a_port_that_contains_28():
+    assert substitute(SEED_000_CURL, "http://127.0.0.1:52829", 5, "k").startswith(
+        "curl http://127.0.0.1:52829/get_autogroup_stats/ -X POST -d '{\"id\" : 5, \"api_key\" : \"k\"")
+    assert '"id": 5,' in substitute(SEED_000_SNIPPET, "http://127.0.0.1:52829", 5, "k")
 
 
 def test_seed_000_examples_work_verbatim(make_run):
