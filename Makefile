@@ -29,7 +29,7 @@ demo: install
 bench: install
 	$(BIN)/python -m bench run --traces $(TRACES) --scenario $(TRACES)/scenario.json --out build/bench
 
-# The same on traces of ten shapes the policy was not tuned on (bench/shapes.py).
+# The same on ten generated shapes other than the five traces (bench/shapes.py).
 bench-shapes: install
 	$(BIN)/python -m bench shapes --out build/shapes
 	$(BIN)/python -m bench run --traces build/shapes --scenario $(TRACES)/scenario.json --out build/bench-shapes

@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--out", type=Path, required=True)
     command.add_argument("--seed", type=int, default=1)
     command.add_argument("--policies", default=",".join(POLICIES))
-    command = commands.add_parser("shapes", help="write traces of shapes the policy was not tuned on")
+    command = commands.add_parser("shapes", help="write traces of ten other shapes (bench/shapes.py)")
     command.add_argument("--out", type=Path, required=True)
     command.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)

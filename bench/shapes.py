@@ -1,4 +1,4 @@
-"""Load traces of shapes the policy was not tuned on, to check that it generalises.
+"""Load traces of shapes other than the five public ones, to check that the policy generalises.
 
     python -m bench shapes --out build/shapes [--seed 7]
 
