@@ -9,7 +9,9 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.credentials import Principal, authenticate
-from chalicelib.errors import ApiError
+from chalicelib.errors import ApiError, unavailable
+from chalicelib.models import is_transient
+from chalicelib.observability import logger
 from chalicelib.validation import json_object
 
 # Clients send JSON under several content types (curl -d defaults to a form type).
@@ -35,7 +37,9 @@ def account(request: Request) -> Principal:
 
 
 def json_errors(view: Callable) -> Callable:
-    """Answer an ApiError raised by `view` with its 4xx and JSON body.
+    """Answer an ApiError raised by `view` with its status and JSON body, and a DynamoDB
+    failure of the moment with a 503 and Retry-After (every write is one conditional
+    request or one transaction, so nothing is half-written).
 
     (Chalice turns view exceptions into 500s before middleware sees them.)
     """
@@ -44,5 +48,15 @@ def json_errors(view: Callable) -> Callable:
         try:
             return view(*args, **kwargs)
         except ApiError as error:
-            return Response(body=error.body(), status_code=error.status)
+            return error_response(error)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            logger.warning("DynamoDB failed transiently", error=type(error).__name__)
+            return error_response(unavailable("the database is busy; send the request again"))
     return wrapped
+
+
+def error_response(error: ApiError) -> Response:
+    headers = {"Retry-After": str(error.retry_after_s)} if error.retry_after_s is not None else None
+    return Response(body=error.body(), status_code=error.status, headers=headers)

@@ -6,8 +6,11 @@ when they change.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -18,15 +21,18 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TableError
+from pynamodb.exceptions import PynamoDBException, TableError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib import settings
+from chalicelib.observability import logger
 
 # Sort key of the item that holds a stats series' running totals: after every bucket,
 # so one Query from t1 upwards returns the buckets and then the totals.
 TOTALS_T = 2**53
+M = TypeVar("M", bound=Model)
+RELIABILITY_PRIOR = 10.0  # a new worker counts as if it had served this many requests well
 
 
 class _Meta:
@@ -151,9 +157,10 @@ class Worker(Model):
     routed_load = NumberAttribute(default=0)  # work units routed here since the last report
     routed_count = NumberAttribute(default=0)  # requests ever routed here: the `reqnum`
     reqs_working = NumberAttribute(default=0)
-    num_requests = NumberAttribute(default=0)  # cumulative, as the worker counts them
+    num_requests = NumberAttribute(default=0)  # cumulative, as the worker counts them since its last (re)load
     req_rate = NumberAttribute(default=0)
-    reliability = NumberAttribute(default=1.0)
+    ok_count = NumberAttribute(default=0)  # finished requests that succeeded, decayed (see worker_status)
+    failed_count = NumberAttribute(default=0)  # ...and failed; reliability is derived from the two
     disk_usage = NumberAttribute(default=0)
     loadtime = NumberAttribute(default=0)
     restart_s = NumberAttribute(null=True)  # its last start from stopped took this long to serve (its loadtime)
@@ -165,6 +172,12 @@ class Worker(Model):
 
     def is_live(self, now: float) -> bool:
         return self.expires_at.timestamp() > now
+
+    @property
+    def reliability(self) -> float:
+        """Its recent success rate: finished requests that succeeded, with a prior of successes."""
+        ok, failed = float(self.ok_count or 0), float(self.failed_count or 0)
+        return (ok + RELIABILITY_PRIOR) / (ok + failed + RELIABILITY_PRIOR)
 
 
 class StatBucket(Model):
@@ -272,6 +285,61 @@ def next_id(sequence: str) -> int:
     counter = Counter(sequence)
     counter.update(actions=[Counter.value.add(1)])
     return int(counter.value)
+
+
+def update_existing(item: Model, actions: list, condition: Any = None) -> bool:
+    """Update `item` if it still exists (and `condition` holds); False if not.
+
+    A plain UpdateItem on a deleted key creates a new item holding only what it sets,
+    so every update of an existing row goes through here.
+    """
+    guard = getattr(type(item), item._hash_keyname).exists()
+    try:
+        item.update(actions=actions, condition=guard if condition is None else guard & condition)
+        return True
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+_TRANSIENT_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+                    "InternalServerError", "ServiceUnavailable", "TransactionInProgressException"}
+_TRANSIENT_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"}
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for a DynamoDB failure that nothing is wrong with but the moment: throttling, a
+    server error, a timeout or a lost connection. Botocore has retried it already."""
+    if isinstance(error, TransactWriteError):
+        reasons = {r.code for r in error.cancellation_reasons or [] if r is not None}
+        if reasons & _TRANSIENT_REASONS:
+            return True
+    cause = error.cause if isinstance(error, PynamoDBException) else error
+    if isinstance(cause, BotoCoreError):
+        return True  # no answer: a timeout, a refused or dropped connection
+    if isinstance(cause, ClientError):
+        return cause.response.get("Error", {}).get("Code") in _TRANSIENT_CODES
+    return False
+
+
+def missing_fields(item: Model) -> list[str]:
+    """The attributes a complete row has and this one lacks (written by a stray partial update)."""
+    return [name for name, attribute in item.get_attributes().items()
+            if not attribute.null and getattr(item, name) is None]
+
+
+def complete(items: Iterable[M]) -> list[M]:
+    """The rows of `items` that are complete; the others are logged and left out."""
+    kept = []
+    for item in items:
+        missing = missing_fields(item)
+        if missing:
+            logger.warning("skipping an incomplete row", table=item.Meta.table_name,
+                           key=str(item._get_keys()), missing=missing)
+        else:
+            kept.append(item)
+    return kept
 
 
 def epoch(ts: float) -> datetime:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib import settings
@@ -112,18 +113,24 @@ def delete_group(principal: Principal, group_id: int) -> None:
     get_group(principal, group_id).delete()
 
 
-def register_worker(group: WorkerGroup, instance_id: int | None = None, now: float | None = None) -> tuple[Worker, str]:
-    """Create a worker record in `group`; returns it and its `mtoken` (shown only now)."""
+def register_worker(group: WorkerGroup, instance_id: int | None = None, now: float | None = None,
+                    launch_label: Callable[[int], str] | None = None) -> tuple[Worker, str]:
+    """Create a worker record in `group`; returns it and its `mtoken` (shown only now).
+
+    With `launch_label` (worker id -> the instance's label) it is a worker the scaler is launching.
+    """
     now = time.time() if now is None else now
     token = new_token("wt")
+    worker_id = next_id("worker")
     worker = Worker(
         hash_secret(token),
-        worker_id=next_id("worker"),
+        worker_id=worker_id,
         instance_id=instance_id,
+        launch_label=launch_label(worker_id) if launch_label else None,
         account_id=int(group.account_id),
         endpoint_id=int(group.endpoint_id),
         group_id=int(group.group_id),
-        status="starting",
+        status="launching" if launch_label else "starting",
         started_at=now,
         expires_at=epoch(now + settings.registration_timeout_s()),
     )

@@ -3,12 +3,19 @@
 A report costs two DynamoDB requests: one GetItem (the worker, by the hash of its
 mtoken) and one transaction (the worker's new state, the stats buckets of its endpoint
 and group). `next_state` is the pure arithmetic between the two.
+
+Reports of one worker are applied in order: the transaction holds only if the worker is
+as it was read (else it is read again), and a report whose cumulative request count is
+below the last one applied, with no (re)load in between, is older than it and changes
+nothing. Counters that other calls move (`routed_load`, `ok_count`, `failed_count`) are
+only ever changed by ADD, so no concurrent update is lost.
 """
 from __future__ import annotations
 
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -16,14 +23,15 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import settings, stats
 from chalicelib import validation as v
 from chalicelib.credentials import hash_secret
-from chalicelib.errors import ApiError, bad_request, unauthorized
+from chalicelib.errors import bad_request, unauthorized, unavailable
 from chalicelib.models import Worker, connection, epoch
 from chalicelib.observability import metrics
 
 DEFAULT_INTERVAL_S = 10.0  # assumed span of a first report; workers report every 10 s
 MAX_SPAN_S = 60.0  # a longer silence is not credited as capacity in one bucket
 ROLLING_WINDOW_S = 60.0
-RELIABILITY_WEIGHT = 0.1  # how much one finished request moves a worker's reliability
+RELIABILITY_WINDOW_S = 600.0  # finished requests count for about this long (decayed at each report)
+REPORT_ATTEMPTS = 3  # a report that meets a concurrent change is applied again to the new state
 _NOT_AUTHORISED = "unknown worker id or wrong mtoken"
 
 
@@ -47,6 +55,7 @@ class Report:
     queue_load: float | None = None
     reqs_working: int | None = None
     num_requests: int | None = None
+    reloaded: bool = False  # the worker is (re)loading: its cumulative counts start again
     error_msg: str | None = None
     overloaded: bool | None = None
     url: str | None = None
@@ -75,7 +84,7 @@ def parse_report(body: dict) -> Report:
         if message not in ("loading update", "data update"):
             raise bad_request("'message' must be 'loading update' or 'data update'")
         if message == "loading update":
-            return Report(**common, loading=True)
+            return Report(**common, loading=True, reloaded=True)
         return Report(**common, loadtime=num["loadtime"], max_perf=num["max_perf"],
                       served_rate=num["cur_perf"], arrived_rate=num["cur_perf"],
                       overloaded=v.boolean(body, "overloaded", None))
@@ -83,11 +92,13 @@ def parse_report(body: dict) -> Report:
         arrived = None
         if num["new_load"] is not None or num["rej_load"] is not None:
             arrived = (num["new_load"] or 0.0) + (num["rej_load"] or 0.0)
-        return Report(**common, loading=not (num["loadtime"] or error), loadtime=num["loadtime"],
+        loading = not (num["loadtime"] or error)
+        return Report(**common, loading=loading, reloaded=loading, loadtime=num["loadtime"],
                       max_perf=num["max_perf"], arrived_amount=arrived, served_amount=num["cur_perf"],
                       queue_load=num["cur_load"])
-    # seed 001's notify module: loaded / update / error
-    return Report(**common, loadtime=num["loadtime"], max_perf=num["max_perf"], arrived_rate=num["cur_load"])
+    # seed 001's notify module: loaded (a (re)start) / update / error
+    return Report(**common, loadtime=num["loadtime"], max_perf=num["max_perf"], arrived_rate=num["cur_load"],
+                  reloaded=num["loadtime"] is not None)
 
 
 def _mtoken(body: dict) -> str:
@@ -111,16 +122,24 @@ def _error_text(body: dict) -> str | None:
 
 @dataclass(frozen=True)
 class Transition:
-    """What a report changes: the worker's new attributes and what its buckets gain."""
+    """What a report changes: attributes set, counters added to, and what its buckets gain."""
 
     changes: dict
+    added: dict
     work: float
     capacity_s: float
     reqs: float
 
 
+def is_stale(worker: Worker, report: Report) -> bool:
+    """True if `report` is older than the last one applied: its cumulative count went down
+    without a (re)load in between (a retry, or one overtaken in flight)."""
+    return (report.num_requests is not None and not report.reloaded
+            and report.num_requests < int(worker.num_requests or 0))
+
+
 def next_state(worker: Worker, report: Report, now: float) -> Transition:
-    """The worker after `report` at `now`. Pure: no I/O, no clock."""
+    """The worker after `report` at `now` (not stale). Pure: no I/O, no clock."""
     last = float(worker.last_report_at or 0)
     span = min(max(now - last, 0.5), MAX_SPAN_S) if last else DEFAULT_INTERVAL_S
 
@@ -142,10 +161,8 @@ def next_state(worker: Worker, report: Report, now: float) -> Transition:
         status = "loading"
     else:
         status = "running" if (load or working or queue) else "idle"
-    old_total = int(worker.num_requests or 0)
-    new_reqs = 0
-    if report.num_requests is not None:
-        new_reqs = report.num_requests - old_total if report.num_requests >= old_total else report.num_requests
+    old_total = 0 if report.reloaded else int(worker.num_requests or 0)
+    new_reqs = max(report.num_requests - old_total, 0) if report.num_requests is not None else 0
     load = load or 0.0
     smoothing = 1 - math.exp(-span / ROLLING_WINDOW_S)
     avg = float(worker.cur_load_rolling_avg or 0)
@@ -156,7 +173,6 @@ def next_state(worker: Worker, report: Report, now: float) -> Transition:
         "cur_load_rolling_avg": avg + smoothing * (load - avg),
         "max_perf": max_perf,
         "queue_load": queue,
-        "routed_load": 0,  # the worker's own numbers now include what was routed to it
         "reqs_working": working,
         "req_rate": new_reqs / span,
         "last_report_at": now,
@@ -165,8 +181,8 @@ def next_state(worker: Worker, report: Report, now: float) -> Transition:
     if served is not None:
         changes["cur_perf"] = served
         changes["measured_perf"] = max(float(worker.measured_perf or 0), served)
-    if report.num_requests is not None:
-        changes["num_requests"] = report.num_requests
+    if report.num_requests is not None or report.reloaded:
+        changes["num_requests"] = report.num_requests or 0
     if loaded and not was_loaded:
         changes["loaded_at"] = now
     for name in ("loadtime", "url", "disk_usage", "overloaded"):
@@ -175,8 +191,14 @@ def next_state(worker: Worker, report: Report, now: float) -> Transition:
             changes[name] = value
     if worker.status == "starting" and was_loaded and report.loadtime:
         changes["restart_s"] = report.loadtime  # started from stopped: how long it took to serve again
+    # Counters others move are only added to: what was routed here before it was read is now
+    # in the worker's own numbers; finished requests fade out over RELIABILITY_WINDOW_S.
+    fade = 1 - math.exp(-span / RELIABILITY_WINDOW_S)
+    added = {"routed_load": -float(worker.routed_load or 0), "ok_count": -fade * float(worker.ok_count or 0),
+             "failed_count": -fade * float(worker.failed_count or 0)}
     capacity_s = max_perf * span if status in ("running", "idle") else 0.0
-    return Transition(changes, work=load * span, capacity_s=capacity_s, reqs=float(new_reqs))
+    return Transition(changes, {k: round(val, 6) for k, val in added.items() if round(val, 6)},
+                      work=load * span, capacity_s=capacity_s, reqs=float(new_reqs))
 
 
 def authenticate_worker(worker_id: int, mtoken: str, now: float) -> Worker:
@@ -194,35 +216,66 @@ def _series(worker: Worker) -> list[str]:
     return [stats.series("e", int(worker.endpoint_id)), stats.series("g", int(worker.group_id))]
 
 
-def _commit(worker: Worker, actions: list, now: float, **sums: float) -> None:
+class _Refused(Exception):
+    """The transaction did not apply: the worker is gone or changed (`condition`), or another
+    transaction on it was in flight (`conflict`). Nothing was written."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _commit(worker: Worker, actions: list, now: float, condition: Any = None, **sums: float) -> None:
+    """The worker's update and its stats buckets, in one transaction (idempotent when retried)."""
+    guard = Worker.token_hash.exists()
     try:
         with TransactWrite(connection=connection()) as tx:
-            tx.update(worker, actions=actions, condition=Worker.token_hash.exists())
+            tx.update(worker, actions=actions, condition=guard if condition is None else guard & condition)
             stats.add_to_buckets(tx, _series(worker), now, worker_id=int(worker.worker_id), **sums)
     except TransactWriteError as error:
-        reasons = error.cancellation_reasons or []
-        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-            raise unauthorized(_NOT_AUTHORISED) from None  # the worker was deleted meanwhile
-        if error.cause_response_code == "TransactionCanceledException":
-            raise ApiError(409, "conflict", "a concurrent update to this worker won; send the report again") from None
+        reasons = [r.code if r is not None else None for r in error.cancellation_reasons or []]
+        if reasons[:1] == ["ConditionalCheckFailed"]:
+            raise _Refused("condition") from None
+        if "TransactionConflict" in reasons:
+            raise _Refused("conflict") from None
         raise
+
+
+def _unchanged(worker: Worker) -> Any:
+    """The condition that `worker` is still as read: no report and no scaling pass since."""
+    last = worker.last_report_at
+    reported = Worker.last_report_at == last if last else Worker.last_report_at.does_not_exist() | (
+        Worker.last_report_at == 0)
+    return reported & (Worker.status == worker.status)
 
 
 def record_report(body: dict, now: float | None = None) -> None:
     now = time.time() if now is None else now
     report = parse_report(body)
-    worker = authenticate_worker(report.worker_id, report.mtoken, now)
-    step = next_state(worker, report, now)
-    actions = [getattr(Worker, k).set(val) if val is not None else getattr(Worker, k).remove()
-               for k, val in step.changes.items()]
-    _commit(worker, actions, now, work=step.work, capacity_s=step.capacity_s, reqs=step.reqs)
+    for _ in range(REPORT_ATTEMPTS):
+        worker = authenticate_worker(report.worker_id, report.mtoken, now)
+        if is_stale(worker, report):
+            metrics.add_metric(name="StaleReports", unit="Count", value=1)
+            return
+        step = next_state(worker, report, now)
+        actions = [getattr(Worker, k).set(val) if val is not None else getattr(Worker, k).remove()
+                   for k, val in step.changes.items()]
+        actions += [getattr(Worker, k).add(val) for k, val in step.added.items()]
+        try:
+            _commit(worker, actions, now, _unchanged(worker), work=step.work, capacity_s=step.capacity_s,
+                    reqs=step.reqs)
+            break
+        except _Refused:
+            continue  # gone (the next read answers 401) or changed: apply it to what is there now
+    else:
+        raise unavailable("this worker's state kept changing under the report; send it again")
     metrics.add_metric(name="WorkerReports", unit="Count", value=1)
     if step.changes["status"] == "error":
         metrics.add_metric(name="WorkerErrors", unit="Count", value=1)
 
 
 def record_finished(body: dict, now: float | None = None) -> int:
-    """`/delete_requests/`: finished requests move the worker's reliability and the success rate."""
+    """`/delete_requests/`: finished requests add to the worker's counters and its stats buckets."""
     now = time.time() if now is None else now
     worker_id = v.integer(body, "worker_id")
     mtoken = _mtoken(body)
@@ -231,10 +284,16 @@ def record_finished(body: dict, now: float | None = None) -> int:
     for r in requests:
         v.integer(r, "request_idx", None)
     worker = authenticate_worker(worker_id, mtoken, now)
-    reliability = float(worker.reliability if worker.reliability is not None else 1.0)
-    for ok in outcomes:
-        reliability += RELIABILITY_WEIGHT * (float(ok) - reliability)
-    ok = sum(outcomes)
+    ok, failed = sum(outcomes), len(outcomes) - sum(outcomes)
     if requests:
-        _commit(worker, [Worker.reliability.set(reliability)], now, ok=ok, failed=len(outcomes) - ok)
+        actions = [counter.add(n) for counter, n in ((Worker.ok_count, ok), (Worker.failed_count, failed)) if n]
+        for _ in range(REPORT_ATTEMPTS):
+            try:
+                _commit(worker, actions, now, ok=ok, failed=failed)
+                break
+            except _Refused as refused:
+                if refused.reason == "condition":
+                    raise unauthorized(_NOT_AUTHORISED) from None  # deleted since it was read
+        else:
+            raise unavailable("another update of this worker was in flight; send it again")
     return len(requests)

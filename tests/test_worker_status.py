@@ -6,7 +6,7 @@ import time
 import pytest
 
 from chalicelib.models import Worker
-from chalicelib.worker_status import Report, next_state, parse_report
+from chalicelib.worker_status import Report, is_stale, next_state, parse_report
 
 
 @pytest.fixture
@@ -148,9 +148,33 @@ def test_rates_are_credited_for_the_interval_and_a_first_report_counts_ten_secon
     assert (step.work, step.capacity_s) == (20.0, 40.0)
 
 
-def test_a_restarted_worker_counts_its_requests_from_zero():
+def test_a_reloaded_worker_counts_its_requests_from_zero():
     worker = a_worker(last_report_at=100.0, loaded_at=1.0, num_requests=500)
-    assert next_state(worker, Report(1, "t", num_requests=3), now=110.0).reqs == 3.0
+    reloading = Report(1, "t", loading=True, reloaded=True, num_requests=0)
+    assert not is_stale(worker, reloading)
+    step = next_state(worker, reloading, now=110.0)
+    assert step.changes["num_requests"] == 0 and step.reqs == 0
+    after = a_worker(last_report_at=110.0, loaded_at=1.0, num_requests=0)
+    assert next_state(after, Report(1, "t", num_requests=3), now=120.0).reqs == 3.0
+
+
+@pytest.mark.parametrize("body, reloaded", [
+    ({"loadtime": 3.0, "max_perf": 1.0}, True),  # seed 001's `loaded`
+    ({"cur_load": 1.0, "num_requests_recieved": 2}, False),
+    ({"message": "loading update"}, True),
+    ({"message": "data update", "loadtime": 3.0, "num_requests_recieved": 2}, False),
+    ({"version": "1", "loadtime": 0.0, "num_requests_recieved": 0}, True),  # the current SDK, loading
+    ({"version": "1", "loadtime": 3.0, "num_requests_recieved": 2}, False),
+])
+def test_each_generation_says_when_its_counts_start_again(body, reloaded):
+    assert parse_report({"id": 1, "mtoken": "t", **body}).reloaded is reloaded
+
+
+def test_a_report_whose_count_went_down_without_a_reload_is_older_and_changes_nothing():
+    worker = a_worker(last_report_at=100.0, loaded_at=1.0, num_requests=20)
+    assert is_stale(worker, Report(1, "t", num_requests=10))
+    assert not is_stale(worker, Report(1, "t", num_requests=20))
+    assert not is_stale(worker, Report(1, "t", num_requests=None))
 
 
 def test_errors_and_loading_are_not_capacity():

@@ -10,10 +10,8 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib import settings, stats
-from chalicelib.models import Decision, Endpoint, LoadHour, StatBucket, Worker, WorkerGroup, epoch
+from chalicelib.models import Decision, Endpoint, LoadHour, StatBucket, Worker, WorkerGroup, epoch, update_existing
 from chalicelib.providers import Instance, LaunchSpec, Provider, ProviderAuthError, ProviderError, ProviderUnavailable
 from chalicelib.scaling import policy
 from chalicelib.worker_groups import register_worker
@@ -39,6 +37,7 @@ class Outcome:
 
     group_id: int
     skipped: str | None = None
+    error: str | None = None  # the pass failed on this group (the others go on)
     plan: policy.Plan | None = None
     decisions: list[Decision] = field(default_factory=list)
     auth_failed: bool = False
@@ -48,15 +47,12 @@ class Outcome:
 
 
 def acquire_lease(group: WorkerGroup, owner: str, now: float) -> bool:
-    """Take the group for this pass: a conditional write, so overlapping passes never both act."""
-    try:
-        group.update(
-            actions=[WorkerGroup.lease_owner.set(owner), WorkerGroup.lease_until.set(now + settings.lease_s())],
-            condition=WorkerGroup.lease_until.does_not_exist() | (WorkerGroup.lease_until < now),
-        )
-        return True
-    except UpdateError:
-        return False
+    """Take the group for this pass: a conditional write, so overlapping passes never both act
+    (and never on a group deleted since the pass listed it)."""
+    return update_existing(
+        group, [WorkerGroup.lease_owner.set(owner), WorkerGroup.lease_until.set(now + settings.lease_s())],
+        WorkerGroup.lease_until.does_not_exist() | (WorkerGroup.lease_until < now),
+    )
 
 
 def release_lease(group: WorkerGroup, owner: str, memory: tuple[policy.Hour, ...] = ()) -> None:
@@ -64,10 +60,7 @@ def release_lease(group: WorkerGroup, owner: str, memory: tuple[policy.Hour, ...
     actions = [WorkerGroup.lease_until.set(0)]
     if memory:
         actions.append(WorkerGroup.memory.set([LoadHour(start=h.start, peak=h.peak, rise=h.rise) for h in memory]))
-    try:
-        group.update(actions=actions, condition=WorkerGroup.lease_owner == owner)
-    except UpdateError:
-        pass  # taken over after our lease ran out: nothing to release
+    update_existing(group, actions, WorkerGroup.lease_owner == owner)  # False: taken over, or deleted
 
 
 def load_history(endpoint_id: int, groups_sharing: int, now: float, window_s: float) -> tuple:
@@ -148,7 +141,7 @@ class GroupPass:
         if instance.price_per_hour and instance.price_per_hour != float(worker.price_per_hour or 0):
             changes.append(Worker.price_per_hour.set(instance.price_per_hour))
         if changes:
-            worker.update(actions=changes)
+            update_existing(worker, changes)
         return worker
 
     # --- decide -----------------------------------------------------------------------
@@ -176,7 +169,7 @@ class GroupPass:
         return policy.WorkerState(
             id=int(worker.worker_id), status=status, perf=float(worker.max_perf or 0),
             price_per_hour=float(worker.price_per_hour or 0), started_at=float(worker.started_at),
-            reliability=float(worker.reliability if worker.reliability is not None else 1.0),
+            reliability=worker.reliability,
             available=not worker.unavailable, benchmarked=float(worker.max_perf or 0) > 0,
             managed=worker.launch_label is not None,
             busy=status in policy.ACTIVE and float(worker.queue_load or 0) + float(worker.routed_load or 0) > 0,
@@ -226,12 +219,10 @@ class GroupPass:
         """
         idle = Worker.routed_load.does_not_exist() | (Worker.routed_load == 0)
         queue_empty = Worker.queue_load.does_not_exist() | (Worker.queue_load == 0)
-        try:
-            worker.update(actions=[Worker.status.set("stopping")], condition=idle & queue_empty)
+        if update_existing(worker, [Worker.status.set("stopping")], idle & queue_empty):
             return True
-        except UpdateError:
-            self._record(action, reason, "skipped: requests reached it since the pass read it", worker)
-            return False
+        self._record(action, reason, "skipped: requests reached it since the pass read it", worker)
+        return False
 
     def _destroy(self, action: policy.Action, worker: Worker) -> None:
         serving = worker.status if worker.status in policy.ACTIVE else None
@@ -241,7 +232,7 @@ class GroupPass:
         if outcome == "ok":
             worker.delete()
         elif serving:
-            worker.update(actions=[Worker.status.set(serving)])  # still up: back in routing
+            update_existing(worker, [Worker.status.set(serving)])  # still up: back in routing
         self._record("destroy", action.reason, outcome, worker)
 
     def _stop(self, action: policy.Action, worker: Worker) -> None:
@@ -250,24 +241,24 @@ class GroupPass:
             return
         outcome = self._call(self.provider.stop, int(worker.instance_id))
         if outcome == "ok":
-            worker.update(actions=[Worker.status.set("stopped"), Worker.routed_load.set(0),
-                                   Worker.expires_at.set(epoch(self.now + settings.stopped_retention_s()))])
+            update_existing(worker, [Worker.status.set("stopped"), Worker.routed_load.set(0),
+                                     Worker.expires_at.set(epoch(self.now + settings.stopped_retention_s()))])
         else:
-            worker.update(actions=[Worker.status.set(serving)])  # still up: back in routing
+            update_existing(worker, [Worker.status.set(serving)])  # still up: back in routing
         self._record("stop", action.reason, outcome, worker)
 
     def _start(self, action: policy.Action, worker: Worker) -> None:
         try:
             self.provider.start(int(worker.instance_id))
         except ProviderUnavailable as error:
-            worker.update(actions=[Worker.unavailable.set(True)])  # the next pass replaces it
+            update_existing(worker, [Worker.unavailable.set(True)])  # the next pass replaces it
             outcome = f"failed: {error}"
         except ProviderError as error:
             self.outcome.auth_failed |= isinstance(error, ProviderAuthError)
             outcome = f"failed: {error}"
         else:
-            worker.update(actions=[Worker.status.set("starting"), Worker.started_at.set(self.now),
-                                   Worker.expires_at.set(epoch(self.now + settings.registration_timeout_s()))])
+            update_existing(worker, [Worker.status.set("starting"), Worker.started_at.set(self.now),
+                                     Worker.expires_at.set(epoch(self.now + settings.registration_timeout_s()))])
             outcome = "ok"
         self._record("start", action.reason, outcome, worker)
 
@@ -276,9 +267,9 @@ class GroupPass:
             self._record("launch", action.reason, "failed: PUBLIC_URL is not set, so a new worker could not report",
                          offer_id=action.offer_id)
             return
-        worker, token = register_worker(self.group, now=self.now)
-        name = label(int(self.group.group_id), int(worker.worker_id))
-        worker.update(actions=[Worker.status.set("launching"), Worker.launch_label.set(name)])
+        worker, token = register_worker(self.group, now=self.now,
+                                        launch_label=lambda worker_id: label(int(self.group.group_id), worker_id))
+        name = worker.launch_label
         spec = LaunchSpec(
             label=name,
             env={"CONTAINER_ID": str(int(worker.worker_id)), "MASTER_TOKEN": token,
@@ -296,7 +287,7 @@ class GroupPass:
             # Kept as "launching": if the instance exists after all, the next pass links it by label.
             self._record("launch", action.reason, f"failed: {error}", worker, offer_id=action.offer_id)
             return
-        worker.update(actions=[Worker.instance_id.set(instance_id)])
+        update_existing(worker, [Worker.instance_id.set(instance_id)])  # if gone, the next pass finds the orphan
         self._record("launch", action.reason, "ok", worker, offer_id=action.offer_id, instance_id=instance_id)
 
     def _record(self, action: str, reason: str, outcome: str, worker: Worker | None = None, *,
