@@ -4,23 +4,23 @@ from chalice import Chalice, Rate
 from chalicelib.admin_api import admin_api
 from chalicelib.middleware import handle_request
 from chalicelib.scaling import scheduler
+from chalicelib.unrouted import unrouted
 from chalicelib.vast_api import vast_api
 
 app = Chalice(app_name="gpu-control-plane")
 app.register_blueprint(vast_api)
 app.register_blueprint(admin_api)
+app.register_blueprint(unrouted)  # last: every path the others do not route
 app.register_middleware(handle_request, "http")
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def scale_fleet(event: object) -> dict:
     """Every minute: keep every worker group at the right size."""
-    report = scheduler.run_pass()
-    return {"groups": len(report.outcomes), "seconds": report.seconds, "error": report.error}
+    return scheduler.run_pass().summary()
 
 
 @app.lambda_function(name="scale_endpoint")
 def scale_endpoint(event: dict, context: object) -> dict:
     """Invoked by /route/ when work queues: scale one endpoint's groups now (see scaling.wake)."""
-    report = scheduler.run_pass(endpoint=(int(event["account_id"]), int(event["endpoint_id"])))
-    return {"groups": len(report.outcomes), "seconds": report.seconds, "error": report.error}
+    return scheduler.run_pass(endpoint=(int(event["account_id"]), int(event["endpoint_id"]))).summary()

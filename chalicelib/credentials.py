@@ -39,8 +39,8 @@ def endpoint_key(endpoint_id: int, nonce: str) -> str:
     return "ek_" + base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
 
 
-def new_endpoint_key(account_id: int, endpoint_id: int) -> tuple[str, ApiKey]:
-    """A fresh key for an endpoint: (nonce to store on the endpoint, its ApiKey row)."""
+def new_endpoint_key(account_id: int, endpoint_id: int, routing: dict) -> tuple[str, ApiKey]:
+    """A fresh key for an endpoint: (nonce to store on the endpoint, its ApiKey row holding `routing`)."""
     nonce = secrets.token_hex(8)
     row = ApiKey(
         hash_secret(endpoint_key(endpoint_id, nonce)),
@@ -48,6 +48,7 @@ def new_endpoint_key(account_id: int, endpoint_id: int) -> tuple[str, ApiKey]:
         account_id=account_id,
         endpoint_id=endpoint_id,
         created_at=int(time.time()),
+        **routing,
     )
     return nonce, row
 
@@ -63,8 +64,8 @@ class Principal:
         return self.endpoint_id is None or self.endpoint_id == endpoint_id
 
 
-def authenticate(api_key: str | None, *, allow_endpoint_keys: bool) -> Principal:
-    """The principal behind `api_key` (one GetItem), or 401."""
+def key_row(api_key: object) -> ApiKey:
+    """The stored row of `api_key` (one GetItem), or 401; a missing key is a 401 too."""
     if not api_key or not isinstance(api_key, str) or len(api_key) > 512 or not is_text(api_key):
         raise unauthorized()
     digest = hash_secret(api_key)
@@ -74,6 +75,12 @@ def authenticate(api_key: str | None, *, allow_endpoint_keys: bool) -> Principal
         raise unauthorized() from None
     if not hmac.compare_digest(row.key_hash, digest):
         raise unauthorized()
+    return row
+
+
+def authenticate(api_key: object, *, allow_endpoint_keys: bool) -> Principal:
+    """The principal behind `api_key` (one GetItem), or 401."""
+    row = key_row(api_key)
     if row.kind == "endpoint":
         if not allow_endpoint_keys:
             raise unauthorized("this call needs an account api key, not an endpoint key")

@@ -54,6 +54,15 @@ class ApiKey(Model):
     endpoint_id = NumberAttribute(null=True)
     name = UnicodeAttribute(null=True)  # the account's name, on account keys
     created_at = NumberAttribute()
+    # On endpoint keys, a copy of what /route/ reads of the endpoint (ROUTING_FIELDS), written in
+    # the same transaction as the endpoint, so routing reads the key and nothing else of it.
+    endpoint_name = UnicodeAttribute(null=True)
+    endpoint_state = UnicodeAttribute(null=True)
+    max_queue_time = NumberAttribute(null=True)
+    target_queue_time = NumberAttribute(null=True)
+
+
+ROUTING_FIELDS = ("endpoint_name", "endpoint_state", "max_queue_time", "target_queue_time")
 
 
 class Endpoint(Model):
@@ -231,6 +240,20 @@ class Counter(Model):
     value = NumberAttribute(default=0)
 
 
+class EndpointName(Model):
+    """An endpoint's name, claimed for its account: written with the endpoint, so names are unique."""
+
+    class Meta(_Meta):
+        table_kind = "META"
+
+    name = UnicodeAttribute(hash_key=True)  # see `key`
+    endpoint_id = NumberAttribute()
+
+    @staticmethod
+    def key(account_id: int, endpoint_name: str) -> str:
+        return f"endpoint-name#{account_id}#{endpoint_name}"
+
+
 class ServerKeys(Model):
     """The routing RSA key pair and the secret endpoint keys are derived from; created once."""
 
@@ -242,7 +265,8 @@ class ServerKeys(Model):
     key_secret = UnicodeAttribute()
 
 
-MODELS: tuple[type[Model], ...] = (ApiKey, Endpoint, WorkerGroup, Worker, StatBucket, Decision, Counter, ServerKeys)
+MODELS: tuple[type[Model], ...] = (ApiKey, Endpoint, WorkerGroup, Worker, StatBucket, Decision, Counter,
+                                   EndpointName, ServerKeys)
 
 _connection: Connection | None = None
 

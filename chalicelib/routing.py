@@ -9,15 +9,14 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import server_keys, stats
 from chalicelib import validation as v
-from chalicelib.credentials import authenticate
+from chalicelib.credentials import Principal, key_row
 from chalicelib.endpoints import get_endpoint
 from chalicelib.errors import not_found
-from chalicelib.models import Endpoint, Worker, WorkersByEndpoint, connection
+from chalicelib.models import ROUTING_FIELDS, ApiKey, Endpoint, Worker, WorkersByEndpoint, connection, update_existing
 from chalicelib.observability import metrics
 from chalicelib.scaling.policy import should_wake
 from chalicelib.scaling.wake import wake
@@ -28,7 +27,7 @@ READY = ("running", "idle")
 @dataclass(frozen=True)
 class RouteRequest:
     endpoint: str
-    api_key: str
+    api_key: object  # as sent: a missing or malformed key is a 401, from authentication
     cost: float
     request_idx: int
 
@@ -36,7 +35,7 @@ class RouteRequest:
 def parse_route(body: dict) -> RouteRequest:
     return RouteRequest(
         endpoint=v.string(body, "endpoint", min_len=1, max_len=128),
-        api_key=v.string(body, "api_key", min_len=1, max_len=512),
+        api_key=body.get("api_key"),
         cost=v.number(body, "cost", 100.0),
         request_idx=v.integer(body, "request_idx", 0),
     )
@@ -68,13 +67,22 @@ def endpoint_workers(endpoint_id: int, group_id: int | None = None) -> list[Work
     return list(Worker.by_endpoint.query(endpoint_id, condition))
 
 
+def routed_endpoint(api_key: object, name: str) -> ApiKey | Endpoint:
+    """What routing reads of the endpoint `api_key` is for: the copy on its key (no extra read),
+    or the endpoint itself for a key written before keys held one. 401 or 404 otherwise."""
+    key = key_row(api_key)
+    if key.kind != "endpoint":
+        raise not_found(f"endpoint '{name}' for this key")
+    if any(getattr(key, field) is None for field in ROUTING_FIELDS):
+        return get_endpoint(Principal(int(key.account_id), int(key.endpoint_id)), int(key.endpoint_id))
+    return key
+
+
 def route(body: dict, now: float | None = None) -> dict:
+    """Three DynamoDB requests: the key, the endpoint's workers, the chosen worker's update."""
     now = time.time() if now is None else now
     request = parse_route(body)
-    principal = authenticate(request.api_key, allow_endpoint_keys=True)
-    if principal.endpoint_id is None:
-        raise not_found(f"endpoint '{request.endpoint}' for this key")
-    endpoint = get_endpoint(principal, principal.endpoint_id)
+    endpoint = routed_endpoint(request.api_key, request.endpoint)
     if endpoint.endpoint_name != request.endpoint:
         raise not_found(f"endpoint '{request.endpoint}' for this key")
     is_new = request.request_idx == 0
@@ -91,14 +99,10 @@ def route(body: dict, now: float | None = None) -> dict:
                 _count_unmet(endpoint, request.cost, now)
                 metrics.add_metric(name="UnmetRequests", unit="Count", value=1)
             return {**reply, "status": "no workers ready"}
-        try:
-            worker.update(  # still there, and not being withdrawn by a scaling pass
-                actions=[Worker.routed_load.add(request.cost), Worker.routed_count.add(1)],
-                condition=Worker.token_hash.exists() & Worker.status.is_in(*READY),
-            )
+        if update_existing(worker, [Worker.routed_load.add(request.cost), Worker.routed_count.add(1)],
+                           Worker.status.is_in(*READY)):  # still there, and not withdrawn by a scaling pass
             break
-        except UpdateError:  # gone or withdrawn since the query: try the next one
-            workers = [w for w in workers if w is not worker]
+        workers = [w for w in workers if w is not worker]  # gone or withdrawn since the query: the next one
     metrics.add_metric(name="RoutedRequests", unit="Count", value=1)
     url = worker.url
     return {

@@ -6,13 +6,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
 from chalicelib import settings
 from chalicelib import validation as v
 from chalicelib.credentials import Principal, hash_secret, new_token
 from chalicelib.endpoints import KNOBS as ENDPOINT_KNOBS
-from chalicelib.endpoints import MAX_GROUPS, find_by_name, get_endpoint, list_endpoints
+from chalicelib.endpoints import MAX_GROUPS, find_by_name, get_endpoint, list_endpoints, refuse_incomplete
 from chalicelib.errors import bad_request, conflict, not_found
-from chalicelib.models import Endpoint, Worker, WorkerGroup, epoch, next_id
+from chalicelib.models import Endpoint, Worker, WorkerGroup, complete, connection, epoch, next_id, update_existing
 
 KNOBS: dict[str, tuple[Any, dict]] = {
     **{k: ENDPOINT_KNOBS[k]
@@ -68,31 +71,51 @@ def row(group: WorkerGroup, endpoint_names: dict[int, str]) -> dict:
     }
 
 
+def list_groups(account_id: int) -> list[WorkerGroup]:
+    """The account's groups (an incomplete row is logged and left out)."""
+    return complete(WorkerGroup.query(account_id, consistent_read=True))
+
+
 def list_rows(account_id: int) -> list[dict]:
     names = {int(e.endpoint_id): e.endpoint_name for e in list_endpoints(account_id)}
-    return [row(g, names) for g in WorkerGroup.query(account_id, consistent_read=True)]
+    return [row(g, names) for g in list_groups(account_id)]
 
 
-def get_group(principal: Principal, group_id: int) -> WorkerGroup:
+def _stored_group(principal: Principal, group_id: int) -> WorkerGroup:
     try:
         group = WorkerGroup.get(principal.account_id, group_id, consistent_read=True)
     except WorkerGroup.DoesNotExist:
         raise not_found(f"worker group {group_id}") from None
-    if not principal.may_see(int(group.endpoint_id)):
+    if group.endpoint_id is not None and not principal.may_see(int(group.endpoint_id)):
         raise not_found(f"worker group {group_id}")
+    if group.endpoint_id is None and principal.endpoint_id is not None:
+        raise not_found(f"worker group {group_id}")  # whose it is is unknown: only the account sees it
+    return group
+
+
+def get_group(principal: Principal, group_id: int) -> WorkerGroup:
+    group = _stored_group(principal, group_id)
+    refuse_incomplete(group, f"worker group {group_id}")
     return group
 
 
 def create_group(principal: Principal, body: dict) -> WorkerGroup:
     fields = _parse(body, partial=False)
     endpoint = _endpoint_of(principal, body)
-    siblings = [g for g in WorkerGroup.query(principal.account_id, consistent_read=True)
-                if int(g.endpoint_id) == int(endpoint.endpoint_id)]
+    siblings = [g for g in list_groups(principal.account_id) if int(g.endpoint_id) == int(endpoint.endpoint_id)]
     if len(siblings) >= MAX_GROUPS:
         raise conflict(f"an endpoint may have at most {MAX_GROUPS} worker groups")
     group = WorkerGroup(principal.account_id, next_id("group"), endpoint_id=int(endpoint.endpoint_id),
                         created_at=time.time(), **fields)
-    group.save()
+    try:
+        with TransactWrite(connection=connection()) as tx:  # not into an endpoint deleted meanwhile
+            tx.condition_check(Endpoint, endpoint.account_id, endpoint.endpoint_id,
+                               condition=Endpoint.endpoint_id.exists())
+            tx.save(group)
+    except TransactWriteError as error:
+        if any(r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []):
+            raise not_found(f"endpoint {int(endpoint.endpoint_id)}") from None
+        raise
     return group
 
 
@@ -104,13 +127,14 @@ def update_group(principal: Principal, group_id: int, body: dict) -> WorkerGroup
     if fields:
         actions = [getattr(WorkerGroup, k).set(val) if val is not None else getattr(WorkerGroup, k).remove()
                    for k, val in fields.items()]
-        group.update(actions=actions, condition=WorkerGroup.group_id.exists())
+        if not update_existing(group, actions):
+            raise not_found(f"worker group {group_id}")  # deleted meanwhile
     return group
 
 
 def delete_group(principal: Principal, group_id: int) -> None:
-    """Forget the group; its instances are not destroyed by this (as on Vast)."""
-    get_group(principal, group_id).delete()
+    """Forget the group, complete or not; its instances are not destroyed by this (as on Vast)."""
+    _stored_group(principal, group_id).delete()
 
 
 def register_worker(group: WorkerGroup, instance_id: int | None = None, now: float | None = None,

@@ -75,7 +75,31 @@ def merge_template(stage: str) -> dict:
     # /route/ wakes this one by the name the stage gives it (SCALE_FUNCTION), so it is named, not generated.
     resources["ScaleEndpoint"] = {"Properties": {"FunctionName": stage_variables(stage)["SCALE_FUNCTION"],
                                                  "Environment": {"Variables": {"PUBLIC_URL": public_url}}}}
+    resources.update(gateway_responses())
     return {"Resources": resources}
+
+
+def gateway_responses() -> dict:
+    """API Gateway's own refusals in the API's error shape. Its defaults echo the request's
+    `Authorization` header (a key) for an unknown path or method: these name neither."""
+    def body(code: str, msg: str) -> str:
+        return json.dumps({"success": False, "error": code, "msg": msg})
+
+    answers = {
+        "MISSING_AUTHENTICATION_TOKEN": ("404", body("not_found", "no such call: $context.httpMethod $context.path")),
+        "INVALID_SIGNATURE": ("404", body("not_found", "no such call: $context.httpMethod $context.path")),
+        "DEFAULT_4XX": (None, body("$context.error.responseType", "refused by the API gateway")),
+        "DEFAULT_5XX": (None, body("$context.error.responseType", "the API gateway failed; try again")),
+    }
+    resources = {}
+    for kind, (status, template) in answers.items():
+        properties = {"RestApiId": {"Ref": "RestAPI"}, "ResponseType": kind,
+                      "ResponseTemplates": {"application/json": template}}
+        if status:
+            properties["StatusCode"] = status
+        resources["Gateway" + "".join(p.title() for p in kind.split("_"))] = {
+            "Type": "AWS::ApiGateway::GatewayResponse", "Properties": properties}
+    return resources
 
 
 def main(argv: list[str] | None = None) -> int:

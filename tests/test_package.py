@@ -62,3 +62,16 @@ def test_the_api_can_wake_the_one_endpoint_scaler_by_the_name_the_stage_gives_it
     api_role = resources["ApiHandlerRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     wake = next(s for s in api_role["Statement"] if s["Action"] == ["lambda:InvokeFunction"])
     assert wake["Resource"] == [f"arn:aws:lambda:*:*:function:{name}"]
+
+
+def test_every_path_is_answered_and_the_gateways_own_refusals_echo_no_header(template):
+    resources = json.loads(template.read_text())["Resources"]
+    paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    assert "/{proxy+}" in paths  # whatever no other resource matches reaches the app's JSON 404
+    responses = {v["Properties"]["ResponseType"]: v["Properties"] for v in resources.values()
+                 if v["Type"] == "AWS::ApiGateway::GatewayResponse"}
+    assert {"MISSING_AUTHENTICATION_TOKEN", "INVALID_SIGNATURE", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+    for properties in responses.values():
+        text = properties["ResponseTemplates"]["application/json"]
+        assert "messageString" not in text and "$context.error.message" not in text and "header" not in text

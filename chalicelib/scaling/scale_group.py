@@ -45,6 +45,11 @@ class Outcome:
     def count(self, action: str) -> int:
         return sum(1 for d in self.decisions if d.action == action and d.outcome == "ok")
 
+    def summary(self) -> dict:
+        """What the pass did to this group, as the scheduled function reports it."""
+        actions = {d.action: self.count(d.action) for d in self.decisions if d.action != "pass"}
+        return {"group_id": self.group_id, "skipped": self.skipped, "error": self.error, "actions": actions}
+
 
 def acquire_lease(group: WorkerGroup, owner: str, now: float) -> bool:
     """Take the group for this pass: a conditional write, so overlapping passes never both act
@@ -320,6 +325,9 @@ def scale_group(provider: Provider, group: WorkerGroup, endpoint: Endpoint, work
         run._record("pass", "the provider refused the key", f"failed: {error}")
     except ProviderError as error:
         run._record("pass", "a provider call failed", f"failed: {error}")
+    except Exception as error:  # noqa: BLE001 - a storage failure or a bad row: this group only, recorded
+        run.outcome.error = f"{type(error).__name__}: {error}"[:500]
+        run._record("pass", "the pass failed on this group", f"failed: {run.outcome.error}")
     finally:
         release_lease(group, owner, run.outcome.plan.memory if run.outcome.plan else ())
     return run.outcome

@@ -12,7 +12,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from chalicelib import providers, settings
-from chalicelib.models import Decision, Endpoint, Worker, WorkerGroup, WorkersByEndpoint, bind
+from chalicelib.models import (
+    Decision,
+    Endpoint,
+    Worker,
+    WorkerGroup,
+    WorkersByEndpoint,
+    bind,
+    complete,
+    is_transient,
+    missing_fields,
+)
 from chalicelib.observability import logger, metrics
 from chalicelib.providers import Provider, ProviderError
 from chalicelib.scaling.policy import Knobs
@@ -28,6 +38,11 @@ class PassReport:
     def count(self, action: str) -> int:
         return sum(o.count(action) for o in self.outcomes)
 
+    def summary(self) -> dict:
+        """The pass as the scheduled function returns it: each group's outcome."""
+        return {"groups": len(self.outcomes), "seconds": round(self.seconds, 3), "error": self.error,
+                "outcomes": [o.summary() for o in self.outcomes]}
+
 
 def run_pass(provider: Provider | None = None, now: float | None = None,
              endpoint: tuple[int, int] | None = None) -> PassReport:
@@ -37,11 +52,14 @@ def run_pass(provider: Provider | None = None, now: float | None = None,
     now = time.time() if now is None else now
     bind()
     report = PassReport()
-    if endpoint is None:
-        groups = list(WorkerGroup.scan())
-    else:
-        account_id, endpoint_id = endpoint
-        groups = list(WorkerGroup.query(account_id, filter_condition=WorkerGroup.endpoint_id == endpoint_id))
+    try:
+        groups = _groups(endpoint)
+    except Exception as error:
+        if not is_transient(error):
+            raise
+        report.error = f"listing the worker groups failed: {type(error).__name__}"  # the next pass tries again
+        logger.warning("scaling pass could not list the groups", error=type(error).__name__)
+        return report
     if not groups:
         return report
     try:
@@ -66,14 +84,18 @@ def run_pass(provider: Provider | None = None, now: float | None = None,
     window = max(thresholds.scale_down_delay_s, thresholds.prediction_window_s)
     for group in groups:
         endpoint = endpoints.get((int(group.account_id), int(group.endpoint_id)))
-        if endpoint is None:
-            continue  # its endpoint was deleted: the group goes with it
-        endpoint_id = int(endpoint.endpoint_id)
-        if endpoint_id not in history:
-            history[endpoint_id] = load_history(endpoint_id, sharing[endpoint_id], now, window)
-        workers = list(Worker.by_endpoint.query(endpoint_id, WorkersByEndpoint.group_id == int(group.group_id)))
-        outcome = scale_group(provider, group, endpoint, workers, instances, history[endpoint_id], now)
-        _save(outcome.decisions)
+        if endpoint is None or missing_fields(endpoint):
+            continue  # its endpoint was deleted (the group goes with it), or its row is incomplete
+        try:
+            endpoint_id = int(endpoint.endpoint_id)
+            if endpoint_id not in history:
+                history[endpoint_id] = load_history(endpoint_id, sharing[endpoint_id], now, window)
+            workers = list(Worker.by_endpoint.query(endpoint_id, WorkersByEndpoint.group_id == int(group.group_id)))
+            outcome = scale_group(provider, group, endpoint, workers, instances, history[endpoint_id], now)
+            _save(outcome.decisions)
+        except Exception as error:  # noqa: BLE001 - one group's failure, whatever it is, never stops the others
+            logger.exception("scaling a group failed", group_id=int(group.group_id))
+            outcome = Outcome(int(group.group_id), error=f"{type(error).__name__}: {error}"[:500])
         report.outcomes.append(outcome)
         if outcome.auth_failed:
             report.error = "the provider refused the API key"
@@ -82,6 +104,14 @@ def run_pass(provider: Provider | None = None, now: float | None = None,
     report.seconds = time.perf_counter() - started
     _publish(report)
     return report
+
+
+def _groups(endpoint: tuple[int, int] | None) -> list[WorkerGroup]:
+    """The groups to scale (an incomplete row is logged and skipped)."""
+    if endpoint is None:
+        return complete(WorkerGroup.scan())
+    account_id, endpoint_id = endpoint
+    return complete(WorkerGroup.query(account_id, filter_condition=WorkerGroup.endpoint_id == endpoint_id))
 
 
 def _save(decisions: list[Decision]) -> None:
@@ -95,8 +125,10 @@ def _publish(report: PassReport) -> None:
     for action, name in (("launch", "Launches"), ("destroy", "Destroys"), ("stop", "Stops"), ("start", "Starts")):
         metrics.add_metric(name=name, unit="Count", value=report.count(action))
     failed = sum(1 for o in report.outcomes for d in o.decisions if d.outcome.startswith("failed"))
-    metrics.add_metric(name="ActionErrors", unit="Count", value=failed + (1 if report.error else 0))
+    broken = sum(1 for o in report.outcomes if o.error)
+    metrics.add_metric(name="ActionErrors", unit="Count", value=failed + broken + (1 if report.error else 0))
     metrics.add_metric(name="PassSeconds", unit="Seconds", value=report.seconds)
     metrics.flush_metrics()
     logger.info("scaling pass", groups=len(report.outcomes), seconds=round(report.seconds, 2),
-                launches=report.count("launch"), destroys=report.count("destroy"), errors=failed)
+                launches=report.count("launch"), destroys=report.count("destroy"), errors=failed,
+                failed_groups=[o.group_id for o in report.outcomes if o.error])

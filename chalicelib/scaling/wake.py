@@ -11,29 +11,28 @@ so the request that noticed is not slowed by it.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import boto3
 import requests
-from pynamodb.exceptions import UpdateError
 
 from chalicelib import settings
-from chalicelib.models import Endpoint
+from chalicelib.models import Endpoint, update_existing
 from chalicelib.observability import logger, metrics
 
 _last_wake: dict[int, float] = {}  # per API instance, saves the conditional write while it would fail
 
 
-def wake(endpoint: Endpoint, now: float) -> bool:
+def wake(endpoint: Any, now: float) -> bool:
     """Ask for a pass over the endpoint's groups, at most once per interval. True if asked."""
     endpoint_id, interval = int(endpoint.endpoint_id), settings.wake_interval_s()
     if now - _last_wake.get(endpoint_id, float("-inf")) < interval:
         return False
     _last_wake[endpoint_id] = now
-    try:
-        endpoint.update(actions=[Endpoint.woken_at.set(now)],
-                        condition=Endpoint.woken_at.does_not_exist() | (Endpoint.woken_at <= now - interval))
-    except UpdateError:
-        return False  # another instance woke it within the interval
+    row = Endpoint(int(endpoint.account_id), endpoint_id)  # `endpoint` may be the routing copy on its key
+    if not update_existing(row, [Endpoint.woken_at.set(now)],
+                           Endpoint.woken_at.does_not_exist() | (Endpoint.woken_at <= now - interval)):
+        return False  # another instance woke it within the interval (or it was deleted)
     payload = {"account_id": int(endpoint.account_id), "endpoint_id": endpoint_id}
     try:
         if settings.scale_function():
