@@ -4,6 +4,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -27,14 +28,42 @@ os.environ.update(_LOCAL_STAGE["environment_variables"])
 DYNAMODB_CALLS: collections.Counter = collections.Counter()
 
 
+DYNAMODB_REQUESTS: list[tuple[str, dict]] | None = None  # (operation, parameters), while a test records
+
+
 def _count_call(model, **_):
     DYNAMODB_CALLS[model.name] += 1
 
 
+def _record_request(model, params, **_):
+    if DYNAMODB_REQUESTS is not None:
+        DYNAMODB_REQUESTS.append((model.name, params))
+
+
 botocore.handlers.BUILTIN_HANDLERS.append(("before-call.dynamodb", _count_call))
+botocore.handlers.BUILTIN_HANDLERS.append(("before-parameter-build.dynamodb", _record_request))
+# Transient failures on demand (the `faults` fixture), answered before moto sees the request.
+from tests.support.faults import FAULTS  # noqa: E402
+
+botocore.handlers.BUILTIN_HANDLERS.insert(0, ("before-send.dynamodb", FAULTS))
 
 from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
+from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
+
+# DynamoDB applies each request atomically (a condition is checked and the write made as one);
+# moto's in-process backend does not lock, so concurrent tests would see it lose updates that
+# DynamoDB never loses. One request at a time makes the stand-in behave as the real thing.
+_MOTO_LOCK = threading.RLock()
+_moto_call = BotocoreStubber.__call__
+
+
+def _one_request_at_a_time(self, event_name, request, **kwargs):
+    with _MOTO_LOCK:
+        return _moto_call(self, event_name, request, **kwargs)
+
+
+BotocoreStubber.__call__ = _one_request_at_a_time
 
 from app import app  # noqa: E402
 from chalicelib import models, server_keys  # noqa: E402
@@ -72,6 +101,25 @@ def dynamodb_calls():
     """The DynamoDB calls made since the fixture (or its last `.clear()`), by operation."""
     DYNAMODB_CALLS.clear()
     return DYNAMODB_CALLS
+
+
+@pytest.fixture
+def dynamodb_requests():
+    """The DynamoDB requests issued during the test, with their parameters: to assert on the
+    operations themselves (an ADD, a condition), which moto's own locking cannot show."""
+    global DYNAMODB_REQUESTS
+    DYNAMODB_REQUESTS = []
+    yield DYNAMODB_REQUESTS
+    DYNAMODB_REQUESTS = None
+
+
+def updates_of(requests: list[tuple[str, dict]]) -> list[dict]:
+    """Every single-item update issued, whether alone or inside a transaction."""
+    found = [params for operation, params in requests if operation == "UpdateItem"]
+    for operation, params in requests:
+        if operation == "TransactWriteItems":
+            found += [item["Update"] for item in params["TransactItems"] if "Update" in item]
+    return found
 
 
 class Api:
@@ -126,6 +174,13 @@ def api(client):
 def other_api(client):
     _, key = create_account("someone else")
     return Api(client, key)
+
+
+@pytest.fixture
+def faults():
+    """Make a share of DynamoDB requests fail transiently: `faults.start(0.1)`; off after the test."""
+    yield FAULTS
+    FAULTS.stop()
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """Endpoint groups (`/api/v0/endptjobs/`): Vast's fields, defaults and reply shapes."""
 from __future__ import annotations
 
+import json
+
 from vastai.data.endpoint import EndpointData
 
 VAST_DEFAULTS = {"min_load": 0.0, "min_cold_load": 0.0, "target_util": 0.9, "cold_mult": 2.5, "cold_workers": 5,
@@ -55,3 +57,42 @@ def test_delete_removes_the_endpoint_its_groups_and_its_key(api):
     status, _ = api.call("POST", "/route/", {"endpoint": "a", "api_key": endpoint["api_key"]}, key=None)
     assert status == 401
     assert api.call("DELETE", f"/api/v0/endptjobs/{endpoint['id']}/")[0] == 404
+
+
+def test_ten_racing_creates_of_one_name_make_one_endpoint(api, dynamodb_requests):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    barrier = Barrier(10)
+
+    def create(_):
+        barrier.wait()
+        return api.call("POST", "/api/v0/endptjobs/", {"endpoint_name": "racing"})[0]
+
+    with ThreadPoolExecutor(10) as pool:
+        statuses = sorted(pool.map(create, range(10)))
+    assert statuses == [200] + [409] * 9
+    assert [r["endpoint_name"] for r in api.ok("GET", "/api/v0/endptjobs/")["results"]] == ["racing"]
+    # What makes it hold on DynamoDB too: the name is claimed by a conditional put in the endpoint's transaction.
+    creates = [p for op, p in dynamodb_requests if op == "TransactWriteItems"
+               and any("Put" in i and i["Put"]["TableName"].endswith("-endpoints") for i in p["TransactItems"])]
+    assert creates and all(any(i.get("Put", {}).get("ConditionExpression", "").startswith("attribute_not_exists")
+                               and "endpoint-name#" in json.dumps(i) for i in p["TransactItems"]) for p in creates)
+
+
+def test_a_rename_releases_the_old_name_and_a_delete_releases_the_name(api):
+    first = api.endpoint("a")
+    api.ok("PUT", f"/api/v0/endptjobs/{first['id']}/", {"endpoint_name": "b"})
+    second = api.endpoint("a")  # free again
+    assert api.call("PUT", f"/api/v0/endptjobs/{second['id']}/", {"endpoint_name": "b"})[0] == 409
+    api.ok("DELETE", f"/api/v0/endptjobs/{first['id']}/")
+    api.ok("PUT", f"/api/v0/endptjobs/{second['id']}/", {"endpoint_name": "b"})
+    assert [r["endpoint_name"] for r in api.ok("GET", "/api/v0/endptjobs/")["results"]] == ["b"]
+
+
+def test_route_reads_the_endpoint_settings_its_key_carries_after_every_update(api):
+    endpoint = api.endpoint("a")
+    api.ok("PUT", f"/api/v0/endptjobs/{endpoint['id']}/", {"endpoint_name": "renamed", "endpoint_state": "stopped"})
+    route = {"api_key": endpoint["api_key"], "cost": 1}
+    assert api.call("POST", "/route/", {**route, "endpoint": "a"}, key=None)[0] == 404
+    assert api.ok("POST", "/route/", {**route, "endpoint": "renamed"}, key=None)["status"] == "no workers ready"

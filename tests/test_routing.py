@@ -130,3 +130,33 @@ def test_the_request_idx_given_out_is_one_the_route_call_accepts_back(api, endpo
     monkeypatch.setattr(routing.secrets, "randbelow", lambda n: n - 1)  # the largest it can draw
     first = route(api, endpoint)
     assert route(api, endpoint, request_idx=first["request_idx"])["request_idx"] == first["request_idx"]
+
+
+def test_a_route_costs_three_dynamodb_requests(api, endpoint, group, dynamodb_calls):
+    api.ready_worker(group)
+    route(api, endpoint)
+    dynamodb_calls.clear()
+    assert "url" in route(api, endpoint)
+    assert dict(dynamodb_calls) == {"GetItem": 1, "Query": 1, "UpdateItem": 1}  # the key, the workers, the pick
+
+
+def test_a_worker_deleted_after_the_route_read_it_is_not_brought_back(api, endpoint, group, monkeypatch):
+    api.ready_worker(group)
+    real = routing.endpoint_workers
+
+    def read_then_deleted(*args):
+        workers = real(*args)
+        for worker in workers:
+            Worker.get(worker.token_hash).delete()
+        return workers
+
+    monkeypatch.setattr(routing, "endpoint_workers", read_then_deleted)
+    assert route(api, endpoint)["status"] == "no workers ready"
+    assert list(Worker.scan()) == []
+
+
+def test_an_unknown_path_is_a_json_404_that_echoes_no_credential(api):
+    for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
+        status, reply = api.call(method, "/routee", {"api_key": api.key})
+        assert status == 404 and reply["error"] == "not_found" and "/routee" in reply["msg"]
+        assert api.key not in json.dumps(reply)

@@ -11,7 +11,7 @@ from chalicelib.accounts import create_account
 from chalicelib.credentials import Principal
 from chalicelib.endpoints import create_endpoint
 from chalicelib.models import Decision, Worker, WorkerGroup
-from chalicelib.providers import ProviderError
+from chalicelib.providers import Instance, ProviderError
 from chalicelib.providers.vast import VastProvider
 from chalicelib.scaling import policy, scheduler
 from chalicelib.scaling.scale_group import GroupPass, label, queued_and_arriving
@@ -297,3 +297,132 @@ def test_a_worker_left_withdrawn_by_a_pass_that_died_is_put_back_in_routing(fake
     assert {w.status for w in records(group) if w.worker_id == left.worker_id} == {"stopping"}
     scheduler.run_pass(vast, now=T0 + 120)  # ...until the next pass, which needs all three
     assert {w.status for w in records(group)} == {"idle"}
+
+
+# --- deleted, incomplete and failing groups ----------------------------------------------
+
+def test_a_group_deleted_while_a_pass_runs_is_not_brought_back_and_scaling_goes_on(api, fake, vast, monkeypatch):
+    from chalicelib.scaling import scheduler as module
+
+    monkeypatch.setenv("PUBLIC_URL", "https://control-plane.example")
+    endpoint = api.endpoint("llm")
+    doomed, kept = (api.group(endpoint, min_load=9, cold_mult=1, cold_workers=0, test_workers=1) for _ in range(2))
+    real = module._groups
+
+    def listed_then_deleted(*args):
+        groups = real(*args)
+        api.ok("DELETE", f"/api/v0/autojobs/{doomed['id']}/")  # after the pass listed it, before its lease
+        return groups
+
+    monkeypatch.setattr(module, "_groups", listed_then_deleted)
+    report = scheduler.run_pass(vast, now=T0)
+    outcomes = {o.group_id: o for o in report.outcomes}
+    assert outcomes[doomed["id"]].skipped and outcomes[kept["id"]].count("launch") == 1
+    assert [int(g.group_id) for g in WorkerGroup.scan()] == [kept["id"]]  # no row of keys and a lease
+    monkeypatch.setattr(module, "_groups", real)
+    assert [g["id"] for g in api.ok("GET", "/api/v0/autojobs/")["results"]] == [kept["id"]]
+    assert scheduler.run_pass(vast, now=T0 + 60).error is None
+    api.group(endpoint)
+
+
+def test_an_incomplete_row_is_skipped_by_the_pass_and_listings_refused_by_id_and_deletable(api, fake, vast,
+                                                                                           monkeypatch):
+    monkeypatch.setenv("PUBLIC_URL", "https://control-plane.example")
+    good = api.group(api.endpoint("llm"), min_load=9, cold_mult=1, cold_workers=0, test_workers=1)
+    account_id = good["user_id"]
+    WorkerGroup(account_id, 999).update(actions=[WorkerGroup.lease_until.set(1)])  # what the old lease left
+    report = scheduler.run_pass(vast, now=T0)
+    assert [o.group_id for o in report.outcomes] == [good["id"]] and report.count("launch") == 1
+    assert [g["id"] for g in api.ok("GET", "/api/v0/autojobs/")["results"]] == [good["id"]]
+    status, reply = api.call("GET", "/api/v0/autojobs/999/")
+    assert status == 409 and "endpoint_id" in reply["msg"] and reply["error"] == "conflict"
+    api.group(api.endpoint("other"))  # creating still works
+    assert api.ok("DELETE", "/api/v0/autojobs/999/") == {"success": True}
+    assert api.call("GET", "/api/v0/autojobs/999/")[0] == 404
+
+
+def test_one_groups_failure_whatever_its_cause_never_stops_the_others(api, fake, vast, monkeypatch):
+    monkeypatch.setenv("PUBLIC_URL", "https://control-plane.example")
+    endpoint = api.endpoint("llm")
+    broken, healthy = (api.group(endpoint, min_load=9, cold_mult=1, cold_workers=0, test_workers=1)
+                       for _ in range(2))
+    real = GroupPass.decide
+
+    def fails_for_one(self, snapshot):
+        if int(self.group.group_id) == broken["id"]:
+            raise TypeError("a bug, a bad row, anything")
+        return real(self, snapshot)
+
+    monkeypatch.setattr(GroupPass, "decide", fails_for_one)
+    report = scheduler.run_pass(vast, now=T0)
+    outcomes = {o.group_id: o for o in report.outcomes}
+    assert "TypeError" in outcomes[broken["id"]].error and outcomes[healthy["id"]].count("launch") == 1
+    assert report.summary()["outcomes"][0]["error"] is not None
+    (failed,) = [d for d in Decision.query(broken["id"])]
+    assert failed.action == "pass" and "TypeError" in failed.outcome
+    assert WorkerGroup.get(healthy["user_id"], broken["id"]).lease_until == 0  # released all the same
+
+
+class _Refusing:
+    """A provider whose every call fails: the paths that put a worker back are taken."""
+
+    def __getattr__(self, name):
+        def call(*args, **kwargs):
+            raise ProviderError("refused")
+        return call
+
+
+class _Obliging:
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: 4242
+
+
+WRITE_PATHS = {
+    "link to its instance": lambda run, w: run._sync(w, Instance(7, "x", "unavailable", 2.0)),
+    "withdraw from routing": lambda run, w: run._withdraw("stop", "surplus", w),
+    "mark stopped": lambda run, w: run._stop(policy.Action("stop", "surplus", int(w.worker_id)), w),
+    "mark started": lambda run, w: run._start(policy.Action("start", "queue", int(w.worker_id)), w),
+}
+
+
+@pytest.mark.parametrize("provider", [_Obliging(), _Refusing()], ids=["provider obliges", "provider refuses"])
+@pytest.mark.parametrize("path", WRITE_PATHS)
+def test_no_write_of_a_pass_brings_a_deleted_worker_back(group, path, provider):
+    from chalicelib.worker_groups import register_worker
+
+    worker, _ = register_worker(group, instance_id=7, now=T0)
+    worker.delete()
+    worker.status = "idle"  # as the pass read it, before the delete
+    run = GroupPass(provider, group, endpoint_of(group), T0)
+    WRITE_PATHS[path](run, worker)
+    assert list(Worker.scan()) == []
+
+
+def test_no_lease_write_brings_a_deleted_group_back(group):
+    from chalicelib.scaling.scale_group import acquire_lease, release_lease
+
+    group.delete()
+    assert acquire_lease(group, "pass", T0) is False
+    release_lease(group, "pass", (policy.Hour(T0, 5.0, 0.0),))
+    assert list(WorkerGroup.scan()) == []
+
+
+def test_a_launch_whose_worker_was_deleted_meanwhile_leaves_no_partial_row(group, monkeypatch):
+    from chalicelib.scaling import scale_group as module
+
+    real = module.register_worker
+
+    def then_deleted(*args, **kwargs):
+        worker, token = real(*args, **kwargs)
+        Worker.get(worker.token_hash).delete()
+        return worker, token
+
+    monkeypatch.setattr(module, "register_worker", then_deleted)
+    GroupPass(_Obliging(), group, endpoint_of(group), T0)._launch(policy.Action("launch", "need", offer_id=1))
+    assert list(Worker.scan()) == []  # the instance it launched is an orphan the next pass destroys
+
+
+def endpoint_of(group):
+    from chalicelib.models import Endpoint
+
+    return Endpoint.get(int(group.account_id), int(group.endpoint_id))

@@ -121,3 +121,10 @@ def test_on_aws_the_wake_invokes_the_stage_scaler_asynchronously(api, endpoint, 
     with stub:
         assert wake.wake(row(endpoint), 1_800_000_000.0)
     stub.assert_no_pending_responses()
+
+
+def test_a_wake_for_a_deleted_endpoint_brings_no_row_back(api, endpoint, listener):
+    target = row(endpoint)
+    api.ok("DELETE", f"/api/v0/endptjobs/{endpoint['id']}/")
+    assert not wake.wake(target, 1_800_000_000.0)
+    assert list(Endpoint.scan()) == [] and listener.received == []

@@ -1,6 +1,7 @@
 """`/worker_status/` and `/delete_requests/`: every payload generation, at two DynamoDB requests."""
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -223,3 +224,70 @@ def test_a_worker_started_from_stopped_reports_how_long_it_took_to_serve_again()
     assert next_state(restarted, report, time.time()).changes["restart_s"] == 21.5
     launched = Worker("h", worker_id=1, status="starting", max_perf=0.0, loaded_at=0, last_report_at=0)
     assert "restart_s" not in next_state(launched, Report(worker_id=1, mtoken="t", loadtime=180.0), time.time()).changes
+
+
+# --- concurrency and order --------------------------------------------------------------
+
+def totreqs(api, group) -> float:
+    return api.ok("POST", "/get_autogroup_stats/", {"id": group["id"], "api_key": api.key}, key=None)["totreqs"]
+
+
+def concurrently(calls: list, threads: int = 12) -> list:
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    barrier = Barrier(min(threads, len(calls)))
+
+    def run(call):
+        barrier.wait() if len(calls) <= threads else None
+        return call()
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_twelve_concurrent_finished_reports_all_count_by_atomic_adds(api, group, dynamodb_requests):
+    from tests.conftest import updates_of
+
+    worker = api.ready_worker(group)
+    body = {"worker_id": worker["id"], "mtoken": worker["mtoken"],
+            "requests": [{"request_idx": 1, "success": True}, {"request_idx": 2, "success": False},
+                         {"request_idx": 3, "success": False}]}
+    dynamodb_requests.clear()
+    replies = concurrently([lambda: api.call("POST", "/delete_requests/", body, key=None) for _ in range(12)])
+    assert [status for status, _ in replies] == [200] * 12
+    stored = Worker.get(next(iter(w.token_hash for w in Worker.scan())))
+    assert (stored.ok_count, stored.failed_count) == (12, 24)
+    assert listed(api, group)[worker["id"]]["reliability"] == pytest.approx((12 + 10) / (36 + 10))
+    worker_updates = [u for u in updates_of(dynamodb_requests) if u["TableName"].endswith("-workers")]
+    assert len(worker_updates) == 12 and all(u["UpdateExpression"].startswith("ADD") for u in worker_updates)
+    assert all("SET" not in u["UpdateExpression"] for u in worker_updates)  # no read-modify-write
+
+
+@pytest.mark.parametrize("counts, stored", [((10, 20), 20), ((20, 10), 20), ((20, 20), 20), ((5, 10, 7, 30), 30)])
+def test_cumulative_counts_are_applied_in_order_whatever_order_they_arrive_in(api, group, counts, stored):
+    worker = api.ready_worker(group)
+    for count in counts:
+        assert api.report(worker, cur_load=1.0, num_requests_recieved=count)[0] == 200
+    assert totreqs(api, group) == stored
+
+
+def test_overlapping_reports_in_flight_count_every_request_once(api, group, dynamodb_requests):
+    import random
+
+    worker = api.ready_worker(group)
+    counts = list(range(10, 490, 10))  # 480 requests, reported every 10
+    shuffled = counts[:]
+    for i in range(0, len(shuffled) - 1, 2):  # each report may overtake the one before it
+        if random.Random(i).random() < 0.5:
+            shuffled[i], shuffled[i + 1] = shuffled[i + 1], shuffled[i]
+    replies = concurrently([lambda c=c: api.report(worker, cur_load=1.0, num_requests_recieved=c) for c in shuffled],
+                           threads=8)
+    assert {status for status, _ in replies} <= {200, 503}
+    api.report(worker, cur_load=1.0, num_requests_recieved=480)  # the next periodic report
+    assert totreqs(api, group) == 480
+    # Each write held only for the worker as it was read: none could apply over another.
+    from tests.conftest import updates_of
+    writes = [u for u in updates_of(dynamodb_requests) if u["TableName"].endswith("-workers")]
+    assert writes and all("last_report_at" in json.dumps(u.get("ExpressionAttributeNames", {}))
+                          and "ConditionExpression" in u for u in writes)

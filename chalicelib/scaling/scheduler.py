@@ -53,7 +53,7 @@ def run_pass(provider: Provider | None = None, now: float | None = None,
     bind()
     report = PassReport()
     try:
-        groups = _groups(endpoint)
+        groups, endpoints = _groups(endpoint)
     except Exception as error:
         if not is_transient(error):
             raise
@@ -70,12 +70,13 @@ def run_pass(provider: Provider | None = None, now: float | None = None,
         # metrics); the next pass tries once more, no sooner.
         report.error = str(error)
         logger.error("scaling pass could not list the provider's instances", error=str(error))
-        _save([failed_pass(g, now, str(error)) for g in groups])
+        try:
+            _save([failed_pass(g, now, str(error)) for g in groups])
+        except Exception as failed:  # noqa: BLE001 - the logs still say it
+            logger.warning("could not record the failed pass", error=type(failed).__name__)
         report.seconds = time.perf_counter() - started
         _publish(report)
         return report
-    endpoints = {(int(e.account_id), int(e.endpoint_id)): e for e in Endpoint.batch_get(
-        {(int(g.account_id), int(g.endpoint_id)) for g in groups})}
     sharing: dict[int, int] = defaultdict(int)
     for group in groups:
         sharing[int(group.endpoint_id)] += 1
@@ -106,12 +107,16 @@ def run_pass(provider: Provider | None = None, now: float | None = None,
     return report
 
 
-def _groups(endpoint: tuple[int, int] | None) -> list[WorkerGroup]:
-    """The groups to scale (an incomplete row is logged and skipped)."""
+def _groups(endpoint: tuple[int, int] | None) -> tuple[list[WorkerGroup], dict[tuple[int, int], Endpoint]]:
+    """The groups to scale (an incomplete row is logged and skipped), and their endpoints by key."""
     if endpoint is None:
-        return complete(WorkerGroup.scan())
-    account_id, endpoint_id = endpoint
-    return complete(WorkerGroup.query(account_id, filter_condition=WorkerGroup.endpoint_id == endpoint_id))
+        groups = complete(WorkerGroup.scan())
+    else:
+        account_id, endpoint_id = endpoint
+        groups = complete(WorkerGroup.query(account_id, filter_condition=WorkerGroup.endpoint_id == endpoint_id))
+    keys = {(int(g.account_id), int(g.endpoint_id)) for g in groups}
+    endpoints = {(int(e.account_id), int(e.endpoint_id)): e for e in Endpoint.batch_get(keys)} if keys else {}
+    return groups, endpoints
 
 
 def _save(decisions: list[Decision]) -> None:

@@ -30,9 +30,13 @@ def wake(endpoint: Any, now: float) -> bool:
         return False
     _last_wake[endpoint_id] = now
     row = Endpoint(int(endpoint.account_id), endpoint_id)  # `endpoint` may be the routing copy on its key
-    if not update_existing(row, [Endpoint.woken_at.set(now)],
-                           Endpoint.woken_at.does_not_exist() | (Endpoint.woken_at <= now - interval)):
-        return False  # another instance woke it within the interval (or it was deleted)
+    try:
+        if not update_existing(row, [Endpoint.woken_at.set(now)],
+                               Endpoint.woken_at.does_not_exist() | (Endpoint.woken_at <= now - interval)):
+            return False  # another instance woke it within the interval (or it was deleted)
+    except Exception as error:  # noqa: BLE001 - a failed wake must not fail the request; the schedule still runs
+        logger.warning("could not claim the wake", endpoint_id=endpoint_id, error=type(error).__name__)
+        return False
     payload = {"account_id": int(endpoint.account_id), "endpoint_id": endpoint_id}
     try:
         if settings.scale_function():
