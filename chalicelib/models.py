@@ -322,7 +322,7 @@ def update_existing(item: Model, actions: list, condition: Any = None) -> bool:
         item.update(actions=actions, condition=guard if condition is None else guard & condition)
         return True
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(error) == "ConditionalCheckFailedException":
             return False
         raise
 
@@ -342,9 +342,18 @@ def is_transient(error: BaseException) -> bool:
     cause = error.cause if isinstance(error, PynamoDBException) else error
     if isinstance(cause, BotoCoreError):
         return True  # no answer: a timeout, a refused or dropped connection
+    return error_code(error) in _TRANSIENT_CODES
+
+
+def error_code(error: BaseException) -> str | None:
+    """DynamoDB's error code behind `error`, if DynamoDB answered at all.
+
+    (PynamoDB's own `cause_response_code` fails when no answer came.)
+    """
+    cause = error.cause if isinstance(error, PynamoDBException) else error
     if isinstance(cause, ClientError):
-        return cause.response.get("Error", {}).get("Code") in _TRANSIENT_CODES
-    return False
+        return (cause.response or {}).get("Error", {}).get("Code")
+    return None
 
 
 def missing_fields(item: Model) -> list[str]:

@@ -42,14 +42,12 @@ def _record_request(model, params, **_):
 
 botocore.handlers.BUILTIN_HANDLERS.append(("before-call.dynamodb", _count_call))
 botocore.handlers.BUILTIN_HANDLERS.append(("before-parameter-build.dynamodb", _record_request))
-# Transient failures on demand (the `faults` fixture), answered before moto sees the request.
-from tests.support.faults import FAULTS  # noqa: E402
-
-botocore.handlers.BUILTIN_HANDLERS.insert(0, ("before-send.dynamodb", FAULTS))
 
 from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
+
+from tests.support.faults import FAULTS  # noqa: E402
 
 # DynamoDB applies each request atomically (a condition is checked and the write made as one);
 # moto's in-process backend does not lock, so concurrent tests would see it lose updates that
@@ -59,6 +57,8 @@ _moto_call = BotocoreStubber.__call__
 
 
 def _one_request_at_a_time(self, event_name, request, **kwargs):
+    if "dynamodb" in request.url and (refused := FAULTS(request)) is not None:
+        return refused  # a transient failure (the `faults` fixture): the database never saw it
     with _MOTO_LOCK:
         return _moto_call(self, event_name, request, **kwargs)
 

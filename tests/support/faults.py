@@ -1,8 +1,8 @@
 """Transient DynamoDB failures on demand: throttling, a server error, a dropped connection.
 
-Installed first among botocore's handlers (before moto's), it answers a share of the
-DynamoDB requests in place of the database, the way DynamoDB answers when it refuses one:
-nothing applied, so botocore's own retries and the app's handling are what is tested.
+Consulted in place of moto (tests/conftest.py), it answers a share of the DynamoDB
+requests the way DynamoDB answers when it refuses one: nothing applied, so botocore's own
+retries and the app's handling are what is tested.
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class Faults:
     def stop(self) -> None:
         self.rate = 0.0
 
-    def __call__(self, request, **_):
+    def __call__(self, request):
         if not self.rate:
             return None
         with self._lock:
