@@ -426,3 +426,14 @@ def endpoint_of(group):
     from chalicelib.models import Endpoint
 
     return Endpoint.get(int(group.account_id), int(group.endpoint_id))
+
+
+def test_a_steady_pass_over_one_group_costs_six_requests(fake, vast, group, dynamodb_calls):
+    scheduler.run_pass(vast, now=T0)
+    boot(fake, T0 + 60)
+    scheduler.run_pass(vast, now=T0 + 60)
+    dynamodb_calls.clear()
+    assert sum(len(o.decisions) for o in scheduler.run_pass(vast, now=T0 + 120).outcomes) == 0
+    # per pass: the groups' Scan and their endpoints' BatchGetItem; per group: the lease, its
+    # workers' Query, the endpoint's load Query, the release (bench.scheduler_pass: 3.1 a group)
+    assert dict(dynamodb_calls) == {"Scan": 1, "BatchGetItem": 1, "UpdateItem": 2, "Query": 2}

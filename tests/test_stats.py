@@ -104,3 +104,15 @@ def test_bad_ranges_are_400s_naming_the_field(api, endpoint, body, field):
     status, reply = api.call("POST", "/get_endpoint_stats/",
                              {"id": endpoint["id"], "api_key": endpoint["api_key"], **body}, key=None)
     assert status == 400 and field in reply["msg"]
+
+
+def test_current_stats_and_worker_lists_cost_a_fixed_number_of_requests(api, endpoint, group, dynamodb_calls):
+    for _ in range(3):
+        api.ready_worker(group)
+    body = {"id": endpoint["id"], "api_key": endpoint["api_key"]}
+    dynamodb_calls.clear()
+    api.ok("POST", "/get_endpoint_stats/", body, key=None)
+    assert dict(dynamodb_calls) == {"GetItem": 2, "Query": 2}  # key, endpoint; buckets, workers
+    dynamodb_calls.clear()
+    api.ok("POST", "/get_endpoint_workers/", body, key=None)
+    assert dict(dynamodb_calls) == {"GetItem": 2, "Query": 1}
