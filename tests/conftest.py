@@ -184,5 +184,16 @@ def faults():
 
 
 @pytest.fixture
+def fake(aws):
+    """The fake Vast API, on loopback (tests/support/fake_vast.py)."""
+    from tests.support.fake_vast import FakeVast
+
+    server = FakeVast()
+    server.url = server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def now():
     return time.time()

@@ -10,18 +10,9 @@ import pytest
 from chalicelib.models import StatBucket, Worker
 from chalicelib.providers.vast import VastProvider
 from chalicelib.scaling import scheduler
-from tests.support.fake_vast import FakeVast
 from tests.test_scheduler import assert_no_orphans_or_duplicates, records
 
 ROUNDS = {0.1: 6, 0.6: 2}  # botocore backs off between its retries: many failures take seconds each
-
-
-@pytest.fixture
-def fake(aws):
-    server = FakeVast()
-    server.url = server.start()
-    yield server
-    server.stop()
 
 
 def boot(api, fake, counts: dict) -> None:

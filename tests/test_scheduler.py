@@ -22,14 +22,6 @@ T0 = 1_800_000_000.0
 
 
 @pytest.fixture
-def fake(aws):
-    server = FakeVast()
-    server.url = server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def vast(fake):
     return VastProvider(fake.url, fake.api_key, timeout_s=0.15, backoff_s=0.01, max_backoff_s=0.05, attempts=3)
 
