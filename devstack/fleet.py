@@ -1,6 +1,6 @@
 """The fleet side of the local stack: the demo endpoint, the scheduler on a timer, the provider.
 
-`chalice local` does not run scheduled functions, so the stack calls the same pass the
+Chalice's local server does not run scheduled functions, so the stack calls the same pass the
 scheduled Lambda runs, every SCALE_INTERVAL seconds, in a thread of its own process, and
 the one-endpoint pass whenever /route/ wakes it (SCALE_WAKE_URL points here).
 """

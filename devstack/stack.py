@@ -1,4 +1,5 @@
-"""Start and stop the local stack's processes: moto server (DynamoDB) and `chalice local`.
+"""Start and stop the local stack's processes: moto server (DynamoDB) and the API
+(`devstack.api_server`: `chalice local`'s server, made to stand up to bursts and junk headers).
 
 The environment it gives them (and the scheduler it runs, see `devstack.fleet`) makes a
 fleet change within a minute instead of ten: short stats buckets and scale-down delay,
@@ -114,8 +115,8 @@ class Stack:
                 moto = self._spawn(str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port), quiet=True)
                 wait_for(f"{self.dynamodb_endpoint}/moto-api/", 30, moto)
             self._provision()
-            api = self._spawn(str(BIN / "chalice"), "local", "--stage", "local", "--host", "127.0.0.1",
-                              "--port", str(self.port), "--no-autoreload")
+            api = self._spawn(sys.executable, "-m", "devstack.api_server", "--stage", "local", "--host", "127.0.0.1",
+                              "--port", str(self.port))
             wait_for(f"{self.url}/pubkey/", 60, api)
         except BaseException:
             self.stop()

@@ -3,8 +3,12 @@ through /route/, LocalProvider workers that launch, report loaded, serve, and ar
 stopped or destroyed once the load is gone (but one, kept serving)."""
 from __future__ import annotations
 
+import http.client
+import json
 import signal
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import psutil
@@ -69,6 +73,47 @@ def test_load_grows_the_fleet_which_serves_it_then_shrinks_when_it_ends(stack):
     decisions = api(url, "GET", f"/api/v0/autojobs/{group['id']}/decisions/")["results"]
     assert any(d["action"] in ("stop", "destroy") and d["outcome"] == "ok" for d in decisions)
     assert api(url, "POST", "/get_endpoint_stats/", body)["totreqs"] >= 1
+
+
+def test_a_burst_of_first_connections_is_answered_every_one(stack):
+    # 20 clients, 10 requests each, every one on a new connection: chalice local's listen
+    # backlog of 5 made the kernel drop some of those handshakes (a reset, or a second's wait).
+    start = threading.Barrier(20)
+
+    def client() -> list[int]:
+        start.wait()
+        statuses = []
+        for _ in range(10):
+            connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=30)
+            try:
+                connection.request("GET", "/pubkey/")
+                reply = connection.getresponse()
+                reply.read()
+                statuses.append(reply.status)
+            finally:
+                connection.close()
+        return statuses
+
+    with ThreadPoolExecutor(20) as pool:
+        clients = [pool.submit(client) for _ in range(20)]
+        statuses = [status for done in clients for status in done.result()]  # a reset raises here
+    assert statuses == [200] * 200
+
+
+@pytest.mark.parametrize("key", ["ключ".encode(), "clé".encode("latin-1")], ids=["utf-8", "latin-1"])
+@pytest.mark.parametrize("path", ["/api/v0/endptjobs/", "/no/such/call"])
+def test_a_non_ascii_authorization_header_is_answered_with_a_4xx(stack, key, path):
+    connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=10)
+    try:
+        connection.putrequest("GET", path)
+        connection.putheader("Authorization", b"Bearer " + key)  # bytes go on the wire as they are
+        connection.endheaders()
+        reply = connection.getresponse()  # the connection was dropped here: no reply at all
+        body = json.loads(reply.read())
+    finally:
+        connection.close()
+    assert reply.status == (401 if path.startswith("/api/") else 404)
+    assert body["success"] is False
 
 
 def test_queueing_wakes_the_scaler_between_scheduled_passes(tmp_path):
