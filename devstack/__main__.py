@@ -9,7 +9,8 @@ DYNAMODB_ENDPOINT  use this DynamoDB (DynamoDB Local, LocalStack, AWS) instead o
 PROVIDER           local (default: workers are processes here) or vast (with VAST_API_URL, VAST_API_KEY)
 SCALE_INTERVAL     seconds between scaling passes (default 15)
 DEMO_ENDPOINT=0    do not create the demo endpoint and worker group
-Ctrl-C stops everything it started, workers included.
+Ctrl-C (SIGINT), SIGTERM and SIGHUP stop everything it started, workers included, however
+it was started (a background job of a script starts with SIGINT ignored: it is handled anyway).
 """
 from __future__ import annotations
 
@@ -21,11 +22,39 @@ import time
 
 from devstack.stack import STATE_DIR, Stack
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(BaseException):
+    """A stop signal arrived (a BaseException, like KeyboardInterrupt: no `except Exception` keeps it)."""
+
+
+class StopSignals:
+    """SIGINT, SIGTERM and SIGHUP all stop the stack. Handlers are installed explicitly, since
+    Python raises KeyboardInterrupt only if SIGINT was not ignored when it started, and a
+    script's background job (`python -m devstack &`) starts with it ignored. The first signal
+    raises Stopped in the main thread, wherever it is; after it, or once `shield()` says the
+    stack is stopping anyway, signals do nothing, so the cleanup always runs to its end."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if not self.stopping:
+            self.stopping = True
+            raise Stopped(signum)
+
+    def shield(self) -> None:
+        self.stopping = True
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__.split("\n\n")[0])
     parser.add_argument("--demo", action="store_true", help="drive load in waves and show the fleet live")
     args = parser.parse_args(argv)
+    signals = StopSignals()  # before anything starts: every process started inherits no ignored SIGINT
     (STATE_DIR / "local-provider.json").unlink(missing_ok=True)  # a previous run's instances are gone
     stack = Stack(
         port=int(os.environ.get("PORT") or 8000),
@@ -33,10 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         api_key=os.environ.get("LOCAL_API_KEY") or None,
         quiet=args.demo,
     )
-    for sig in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal cleans up like Ctrl-C
-        signal.signal(sig, lambda *_: sys.exit(0))
-    print(f"starting DynamoDB and the API on {stack.url} ...", flush=True)
     try:
+        print(f"starting DynamoDB and the API on {stack.url} ...", flush=True)
         with stack:
             os.environ.update(stack.env)  # the scheduler and the provider run in this process
             if args.demo:  # the live summary owns the terminal: no JSON logs or metrics on it
@@ -44,22 +71,23 @@ def main(argv: list[str] | None = None) -> int:
             from devstack.demo import LoadGenerator, show, summary
             from devstack.fleet import ScaleTimer, create_demo, scale_interval
 
-            demo = create_demo(stack) if os.environ.get("DEMO_ENDPOINT", "1") != "0" else None
-            timer, load = ScaleTimer(scale_interval(), stack.wake_port), None
-            timer.start()
-            print(
-                f"\nready: {stack.url}\n"
-                f"  DynamoDB:        {stack.dynamodb_endpoint}\n"
-                f"  account api key: {stack.api_key}\n"
-                f"  admin token:     {stack.admin_token}\n"
-                + (f"  demo endpoint:   '{demo['endpoint_name']}' (id {demo['id']}), api_key {demo['api_key']}\n"
-                   if demo else "")
-                + f"  scaling:         {os.environ['PROVIDER']} provider, a pass every {timer.interval:g} s"
-                " and at once when work queues\n"
-                "Ctrl-C stops everything.\n",
-                flush=True,
-            )
+            timer = load = None
             try:
+                demo = create_demo(stack) if os.environ.get("DEMO_ENDPOINT", "1") != "0" else None
+                timer = ScaleTimer(scale_interval(), stack.wake_port)
+                timer.start()
+                print(
+                    f"\nready: {stack.url}\n"
+                    f"  DynamoDB:        {stack.dynamodb_endpoint}\n"
+                    f"  account api key: {stack.api_key}\n"
+                    f"  admin token:     {stack.admin_token}\n"
+                    + (f"  demo endpoint:   '{demo['endpoint_name']}' (id {demo['id']}), api_key {demo['api_key']}\n"
+                       if demo else "")
+                    + f"  scaling:         {os.environ['PROVIDER']} provider, a pass every {timer.interval:g} s"
+                    " and at once when work queues\n"
+                    "Ctrl-C stops everything.\n",
+                    flush=True,
+                )
                 if args.demo and demo:
                     load = LoadGenerator(stack.url, demo)
                     load.start()
@@ -70,12 +98,15 @@ def main(argv: list[str] | None = None) -> int:
                 print("a process of the stack exited; stopping the rest", file=sys.stderr)
                 return 1
             finally:  # workers first, while the API they report to is still up
+                signals.shield()
                 if load is not None:
                     load.stop()
-                timer.stop()
-    except KeyboardInterrupt:
+                if timer is not None:
+                    timer.stop()
+    except Stopped:
         return 0
     finally:
+        signals.shield()
         print("stopped", flush=True)
 
 

@@ -72,7 +72,8 @@ class ScaleTimer(threading.Thread):
         self.wakes.put(None)
         if self._listener is not None:
             self._listener.shutdown()
-        self.join(timeout=60)
+        if self.ident is not None:  # a stop signal may come between creating the timer and starting it
+            self.join(timeout=60)
         if isinstance(self.provider, LocalProvider):
             self.provider.destroy_all()
 

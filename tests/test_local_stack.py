@@ -134,6 +134,16 @@ def test_ctrl_c_leaves_nothing_running_workers_included(stack):
     assert stack.stop() == []
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_make_run_in_the_background_of_a_script_stops_everything_on_a_signal(tmp_path, sig):
+    # `make run &` in a script starts with SIGINT ignored: no KeyboardInterrupt would ever come.
+    running = MakeRun(tmp_path, SCALE_INTERVAL="1", LOAD_SECONDS="60").start(background=True)
+    try:
+        running.wait_for_a_worker()  # loading for a minute: still running when the signal comes
+    finally:
+        assert running.stop(sig) == []
+
+
 def test_a_closed_terminal_cleans_up_like_ctrl_c(tmp_path):
     assert MakeRun(tmp_path, DEMO_ENDPOINT="0").start().stop(signal.SIGHUP) == []
 
