@@ -11,6 +11,7 @@ SCALE_INTERVAL     seconds between scaling passes (default 15)
 DEMO_ENDPOINT=0    do not create the demo endpoint and worker group
 Ctrl-C (SIGINT), SIGTERM and SIGHUP stop everything it started, workers included, however
 it was started (a background job of a script starts with SIGINT ignored: it is handled anyway).
+The workers a previous run left running (it crashed, or was killed) are stopped first.
 """
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ import signal
 import sys
 import time
 
-from devstack.stack import STATE_DIR, Stack
+from chalicelib.providers import ProviderError
+from chalicelib.providers.local import LocalProvider
+from devstack.stack import Stack
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -55,7 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo", action="store_true", help="drive load in waves and show the fleet live")
     args = parser.parse_args(argv)
     signals = StopSignals()  # before anything starts: every process started inherits no ignored SIGINT
-    (STATE_DIR / "local-provider.json").unlink(missing_ok=True)  # a previous run's instances are gone
     stack = Stack(
         port=int(os.environ.get("PORT") or 8000),
         dynamodb_endpoint=os.environ.get("DYNAMODB_ENDPOINT") or None,
@@ -63,6 +65,14 @@ def main(argv: list[str] | None = None) -> int:
         quiet=args.demo,
     )
     try:
+        if stack.env["PROVIDER"] == "local":
+            try:
+                left = LocalProvider.from_settings(stack.env).clean_up_previous_run()
+            except ProviderError as error:
+                print(error, file=sys.stderr)
+                return 1
+            if left:
+                print(f"stopped {len(left)} worker(s) a previous run left running (pids {left})", flush=True)
         print(f"starting DynamoDB and the API on {stack.url} ...", flush=True)
         with stack:
             os.environ.update(stack.env)  # the scheduler and the provider run in this process

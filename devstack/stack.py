@@ -88,7 +88,7 @@ class Stack:
             **QUICK_FLEET,
             **os.environ,
             "PROVIDER": os.environ.get("PROVIDER", "local"),
-            "LOCAL_PROVIDER_DIR": os.environ.get("LOCAL_PROVIDER_DIR", str(STATE_DIR)),
+            "LOCAL_PROVIDER_DIR": os.environ.get("LOCAL_PROVIDER_DIR") or str(STATE_DIR),
             "PUBLIC_URL": os.environ.get("PUBLIC_URL", self.url),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),

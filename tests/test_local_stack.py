@@ -144,6 +144,26 @@ def test_make_run_in_the_background_of_a_script_stops_everything_on_a_signal(tmp
         assert running.stop(sig) == []
 
 
+def test_make_run_stops_the_workers_a_crashed_run_left_running(tmp_path):
+    crashed = MakeRun(tmp_path, SCALE_INTERVAL="1", LOAD_SECONDS="60").start()
+    worker = crashed.wait_for_a_worker()
+    left = crashed.processes()  # its DynamoDB and API outlive it too (sessions of their own)
+    crashed.process.kill()  # no cleanup at all
+    crashed.process.wait()
+    try:
+        assert worker.is_running()
+        running = MakeRun(tmp_path, DEMO_ENDPOINT="0").start()  # the same LOCAL_PROVIDER_DIR
+        assert f"stopped 1 worker(s) a previous run left running (pids [{worker.pid}])" in running.banner
+        assert not worker.is_running() or worker.status() == psutil.STATUS_ZOMBIE
+        assert running.stop() == []
+    finally:
+        for process in left:
+            try:
+                process.kill()  # psutil checks it is still the same process first
+            except psutil.NoSuchProcess:
+                pass
+
+
 def test_a_closed_terminal_cleans_up_like_ctrl_c(tmp_path):
     assert MakeRun(tmp_path, DEMO_ENDPOINT="0").start().stop(signal.SIGHUP) == []
 
