@@ -35,18 +35,38 @@ KNOBS: dict[str, tuple[Any, dict]] = {
     "max_workers": (20, {"integer": True, "maximum": 10000}),
     "max_queue_time": (30.0, {"minimum": 0, "exclusive_minimum": True}),
     "target_queue_time": (10.0, {"minimum": 0, "exclusive_minimum": True}),
-    "inactivity_timeout": (None, {}),
+    "inactivity_timeout": (None, {"minimum": -1}),  # -1: none (no scaling to zero by timeout)
 }
+ALIASES = {"min_workers": "cold_workers"}  # Vast's newer name -> the stored one
 
 
-def parse_knobs(body: dict, *, partial: bool) -> dict[str, Any]:
-    """The knobs present in `body` (all of them, defaulted, unless `partial`)."""
-    knobs = {}
-    for name, (default, bounds) in KNOBS.items():
-        if partial and name not in body:
+def parse_knobs(body: dict, *, partial: bool, knobs: dict[str, tuple[Any, dict]] = KNOBS) -> dict[str, Any]:
+    """The knobs `body` gives a value (all of `knobs`, defaulted, unless `partial`).
+
+    A knob absent or null is not given: on an update it keeps its value.
+    """
+    body = with_aliases(body)
+    parsed = {}
+    for name, (default, bounds) in knobs.items():
+        if partial and body.get(name) is None:
             continue
-        knobs[name] = v.number(body, name, default, **bounds)
-    return knobs
+        parsed[name] = v.number(body, name, default, **bounds)
+    if parsed.get("inactivity_timeout") is not None and parsed["inactivity_timeout"] < 0:
+        if parsed["inactivity_timeout"] != -1:
+            raise bad_request("'inactivity_timeout' must be at least 0, or -1 for none")
+        parsed["inactivity_timeout"] = None
+    return parsed
+
+
+def with_aliases(body: dict) -> dict:
+    """`body` with each alias under its stored name (both given and different: a 400)."""
+    for alias, name in ALIASES.items():
+        if body.get(alias) is None:
+            continue
+        if body.get(name) is not None and body[name] != body[alias]:
+            raise bad_request(f"'{alias}' and '{name}' are the same knob; give one, or the same value")
+        body = {**body, name: body[alias]}
+    return body
 
 
 def parse_name(body: dict, *, required: bool = True) -> str | None:
@@ -68,6 +88,7 @@ def row(endpoint: Endpoint) -> dict:
         "auto_delete_in_seconds": None,
         "auto_delete_due_24h": False,
         **{name: getattr(endpoint, name) for name in KNOBS},
+        "min_workers": endpoint.cold_workers,
     }
 
 

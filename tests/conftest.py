@@ -125,8 +125,8 @@ def updates_of(requests: list[tuple[str, dict]]) -> list[dict]:
 class Api:
     """A small client for specs: JSON in and out, with the account key by default."""
 
-    def __init__(self, client, key: str):
-        self.client, self.key = client, key
+    def __init__(self, client, key: str, account_id: int = 0):
+        self.client, self.key, self.account_id = client, key, account_id
 
     def call(self, method: str, path: str, body=None, key: str | None = "default", raw: bytes | None = None):
         headers = {"Content-Type": "application/json"}
@@ -166,14 +166,14 @@ class Api:
 
 @pytest.fixture
 def api(client):
-    _, key = create_account("tester")
-    return Api(client, key)
+    account_id, key = create_account("tester")
+    return Api(client, key, account_id)
 
 
 @pytest.fixture
 def other_api(client):
-    _, key = create_account("someone else")
-    return Api(client, key)
+    account_id, key = create_account("someone else")
+    return Api(client, key, account_id)
 
 
 @pytest.fixture

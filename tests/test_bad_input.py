@@ -377,7 +377,7 @@ REPORT_NUMBERS = ("id", "loadtime", "max_perf", "cur_load", "new_load", "rej_loa
 
 
 @pytest.mark.parametrize(("route", "changes", "field"), [
-    *[bad("create endpoint", {name: -1}) for name in ENDPOINT_KNOBS],
+    *[bad("create endpoint", {name: -2}) for name in ENDPOINT_KNOBS],  # -1 is inactivity_timeout's "none"
     *[bad("update endpoint", {name: -0.5}) for name in ENDPOINT_KNOBS],
     *[bad("create group", {name: -1}) for name in (*GROUP_KNOBS, "endpoint_id")],
     *[bad("update group", {name: -0.5}) for name in GROUP_KNOBS],

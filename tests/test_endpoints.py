@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from vastai.data.endpoint import EndpointData
 
 VAST_DEFAULTS = {"min_load": 0.0, "min_cold_load": 0.0, "target_util": 0.9, "cold_mult": 2.5, "cold_workers": 5,
@@ -39,6 +40,53 @@ def test_update_changes_only_what_is_given(api):
     row = updated["result"]
     assert (row["min_load"], row["endpoint_state"], row["max_workers"]) == (50, "suspended", 7)
     assert row["api_key"] == endpoint["api_key"]
+
+
+SET = {"min_load": 5.0, "min_cold_load": 3.0, "target_util": 0.7, "cold_mult": 1.5, "cold_workers": 2,
+       "max_workers": 9, "max_queue_time": 20.0, "target_queue_time": 8.0, "inactivity_timeout": 600,
+       "endpoint_state": "suspended", "endpoint_name": "before"}
+NEW = {"min_load": 6.0, "min_cold_load": 4.0, "target_util": 0.8, "cold_mult": 2.0, "cold_workers": 3,
+       "max_workers": 7, "max_queue_time": 25.0, "target_queue_time": 9.0, "inactivity_timeout": 900,
+       "endpoint_state": "active", "endpoint_name": "after"}
+
+
+@pytest.mark.parametrize("field", sorted(NEW))
+def test_an_update_naming_one_field_changes_it_and_keeps_every_other_even_sent_as_null(api, field):
+    """What the vastai CLI sends: every field, the ones not given as null."""
+    endpoint_id = api.ok("POST", "/api/v0/endptjobs/", SET)["result"]
+    body = {"client_id": "me", "endptjob_id": endpoint_id, "autoscaler_instance": "prod",
+            **{name: None for name in NEW}, field: NEW[field]}
+    api.ok("PUT", f"/api/v0/endptjobs/{endpoint_id}/", body)
+    row = api.ok("GET", f"/api/v0/endptjobs/{endpoint_id}/")["result"]
+    assert {name: row[name] for name in NEW} == {**SET, field: NEW[field]}
+
+
+@pytest.mark.parametrize(("field", "bad"), [("min_load", -1), ("target_util", 1.5), ("cold_workers", 2.5),
+                                             ("max_queue_time", 0), ("inactivity_timeout", -2),
+                                             ("endpoint_state", "paused"), ("endpoint_name", " x")])
+def test_a_value_given_in_an_update_is_validated_as_on_create(api, field, bad):
+    endpoint_id = api.ok("POST", "/api/v0/endptjobs/", SET)["result"]
+    status, reply = api.call("PUT", f"/api/v0/endptjobs/{endpoint_id}/", {field: bad})
+    assert status == 400 and f"'{field}'" in reply["msg"]
+    assert api.call("POST", "/api/v0/endptjobs/", {**SET, "endpoint_name": "other", field: bad})[0] == 400
+    row = api.ok("GET", f"/api/v0/endptjobs/{endpoint_id}/")["result"]
+    assert {name: row[name] for name in NEW} == SET
+
+
+def test_inactivity_timeout_minus_one_removes_it(api):
+    endpoint_id = api.ok("POST", "/api/v0/endptjobs/", SET)["result"]
+    row = api.ok("PUT", f"/api/v0/endptjobs/{endpoint_id}/", {"inactivity_timeout": -1})["result"]
+    assert row["inactivity_timeout"] is None and row["min_load"] == SET["min_load"]
+
+
+def test_min_workers_is_cold_workers_under_vasts_newer_name(api):
+    endpoint_id = api.ok("POST", "/api/v0/endptjobs/", {"endpoint_name": "a", "min_workers": 1})["result"]
+    row = api.ok("GET", f"/api/v0/endptjobs/{endpoint_id}/")["result"]
+    assert (row["cold_workers"], row["min_workers"]) == (1, 1)
+    row = api.ok("PUT", f"/api/v0/endptjobs/{endpoint_id}/", {"min_workers": 4, "cold_workers": None})["result"]
+    assert (row["cold_workers"], row["min_workers"]) == (4, 4)
+    status, reply = api.call("PUT", f"/api/v0/endptjobs/{endpoint_id}/", {"min_workers": 2, "cold_workers": 3})
+    assert status == 400 and "'min_workers'" in reply["msg"]
 
 
 def test_names_are_unique_per_account(api, other_api):
