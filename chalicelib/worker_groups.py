@@ -13,35 +13,54 @@ from chalicelib import settings
 from chalicelib import validation as v
 from chalicelib.credentials import Principal, hash_secret, new_token
 from chalicelib.endpoints import KNOBS as ENDPOINT_KNOBS
-from chalicelib.endpoints import MAX_GROUPS, find_by_name, get_endpoint, list_endpoints, refuse_incomplete
+from chalicelib.endpoints import MAX_GROUPS, find_by_name, get_endpoint, list_endpoints, parse_knobs, refuse_incomplete
 from chalicelib.errors import bad_request, conflict, not_found
 from chalicelib.models import Endpoint, Worker, WorkerGroup, complete, connection, epoch, next_id, update_existing
 
+# A group's own value of an endpoint knob overrides the endpoint's for that group; unset
+# (null), the group follows its endpoint. The other knobs are the group's alone.
+SHARED_KNOBS = ("min_load", "min_cold_load", "target_util", "cold_mult", "cold_workers", "max_workers")
 KNOBS: dict[str, tuple[Any, dict]] = {
-    **{k: ENDPOINT_KNOBS[k]
-       for k in ("min_load", "min_cold_load", "target_util", "cold_mult", "cold_workers", "max_workers")},
+    **{k: (None, ENDPOINT_KNOBS[k][1]) for k in SHARED_KNOBS},
     "test_workers": (3, {"integer": True}),
     "gpu_ram": (8.0, {}),
 }
 TEXT_FIELDS = ("template_hash", "launch_args")
+# What the vastai CLI appends to every search, and sends alone when --search_params is not given.
+CLI_DEFAULT_SEARCH = frozenset({"verified=True", "rentable=True", "rented=False"})
 
 
 def _parse(body: dict, *, partial: bool) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for name, (default, bounds) in KNOBS.items():
-        if not partial or name in body:
-            fields[name] = v.number(body, name, default, **bounds)
-    if not partial or "search_params" in body:
-        params = body.get("search_params", "")
-        if isinstance(params, dict):
-            params = json.dumps(params, sort_keys=True)
+    """The fields `body` gives (all of them, defaulted, unless `partial`); absent or null keeps
+    a field's value on an update, and an empty text clears it."""
+    fields = parse_knobs(body, partial=True, knobs=KNOBS)
+    if not partial:
+        fields = {name: fields.get(name, default) for name, (default, _) in KNOBS.items()}
+    params = body.get("search_params")
+    if isinstance(params, dict):
+        params = json.dumps(params, sort_keys=True)
+    if not partial or not _keeps_search(params):
         fields["search_params"] = v.string({"search_params": params}, "search_params", "", max_len=4096)
     for name in TEXT_FIELDS:
-        if name in body:
-            fields[name] = v.string(body, name, None, max_len=4096)
-    if "template_id" in body:
-        fields["template_id"] = v.integer(body, "template_id", None)
+        if body.get(name) is not None:
+            fields[name] = v.string(body, name, max_len=4096) or None
+    if body.get("template_id") is not None:
+        fields["template_id"] = v.integer(body, "template_id")
     return fields
+
+
+def _keeps_search(params: object) -> bool:
+    """On an update, no search given: absent, null, empty, or only what the CLI adds to every
+    search (it sends that when --search_params is not given)."""
+    return params is None or (isinstance(params, str) and set(params.split()) <= CLI_DEFAULT_SEARCH)
+
+
+def effective_knobs(group: WorkerGroup, endpoint: Endpoint) -> dict[str, Any]:
+    """The knobs that govern `group`: its own where set, else its endpoint's."""
+    own = {name: getattr(group, name) for name in SHARED_KNOBS}
+    return {**{name: getattr(endpoint, name) for name in ENDPOINT_KNOBS},
+            **{name: value for name, value in own.items() if value is not None},
+            "test_workers": group.test_workers, "gpu_ram": group.gpu_ram}
 
 
 def _endpoint_of(principal: Principal, body: dict) -> Endpoint:

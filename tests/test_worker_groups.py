@@ -1,7 +1,10 @@
 """Worker groups (`/api/v0/autojobs/`, alias `/api/v0/workergroups/`) and bring-your-own workers."""
 from __future__ import annotations
 
-from chalicelib.models import Worker
+import pytest
+
+from chalicelib.models import Endpoint, Worker, WorkerGroup
+from chalicelib.worker_groups import effective_knobs
 
 
 def test_create_by_endpoint_name_or_id_with_vasts_fields(api):
@@ -30,9 +33,67 @@ def test_an_endpoint_is_required_and_must_exist(api):
 def test_update_and_delete(api):
     group = api.group(api.endpoint("llm"))
     row = api.ok("PUT", f"/api/v0/autojobs/{group['id']}/", {"max_workers": 3, "launch_args": "-p 80"})["result"]
-    assert (row["max_workers"], row["launch_args"], row["min_load"]) == (3, "-p 80", 0.0)
+    assert (row["max_workers"], row["launch_args"], row["min_load"]) == (3, "-p 80", None)
     assert api.ok("DELETE", f"/api/v0/workergroups/{group['id']}/") == {"success": True}
     assert api.call("GET", f"/api/v0/autojobs/{group['id']}/")[0] == 404
+
+
+FIELDS = ("min_load", "min_cold_load", "target_util", "cold_mult", "cold_workers", "max_workers", "test_workers",
+          "gpu_ram", "search_params", "template_hash", "template_id", "launch_args", "endpoint_id")
+SET = {"min_load": 5.0, "min_cold_load": 3.0, "target_util": 0.7, "cold_mult": 1.5, "cold_workers": 2,
+       "max_workers": 9, "test_workers": 2, "gpu_ram": 24.0, "search_params": "gpu_ram>=24 verified=True",
+       "template_hash": "abc", "template_id": 11, "launch_args": "--disk 64"}
+NEW = {"min_load": 6.0, "min_cold_load": 4.0, "target_util": 0.8, "cold_mult": 2.0, "cold_workers": 3,
+       "max_workers": 7, "test_workers": 1, "gpu_ram": 16.0, "search_params": "gpu_ram>=16 verified=True",
+       "template_hash": "def", "template_id": 12, "launch_args": "--disk 32"}
+
+
+def _stored(api, group_id: int) -> dict:
+    row = api.ok("GET", f"/api/v0/autojobs/{group_id}/")["result"]
+    return {name: row[name] for name in FIELDS}
+
+
+@pytest.mark.parametrize("field", FIELDS)
+def test_an_update_naming_one_field_changes_it_and_keeps_every_other_even_sent_as_null(api, field):
+    """What the vastai CLI sends: every field, null where not given, and its default search alone."""
+    first, second = api.endpoint("one"), api.endpoint("two")
+    group_id = api.ok("POST", "/api/v0/autojobs/", {**SET, "endpoint_id": first["id"]})["id"]
+    before = _stored(api, group_id)
+    new = {**NEW, "endpoint_id": second["id"]}
+    body = {"client_id": "me", "autojob_id": group_id, **{name: None for name in FIELDS}, "endpoint_name": None,
+            "search_params": "verified=True rentable=True rented=False", field: new[field]}
+    api.ok("PUT", f"/api/v0/autojobs/{group_id}/", body)
+    assert _stored(api, group_id) == {**before, field: new[field]}
+
+
+@pytest.mark.parametrize(("field", "bad"), [("min_load", -1), ("target_util", 0), ("cold_workers", 1.5),
+                                             ("gpu_ram", "24"), ("template_hash", 7), ("template_id", -3)])
+def test_a_value_given_in_an_update_is_validated_as_on_create(api, field, bad):
+    endpoint = api.endpoint("one")
+    group_id = api.ok("POST", "/api/v0/autojobs/", {**SET, "endpoint_id": endpoint["id"]})["id"]
+    before = _stored(api, group_id)
+    status, reply = api.call("PUT", f"/api/v0/autojobs/{group_id}/", {field: bad, "max_workers": 1})
+    assert status == 400 and f"'{field}'" in reply["msg"]
+    assert api.call("POST", "/api/v0/autojobs/", {**SET, "endpoint_id": endpoint["id"], field: bad})[0] == 400
+    assert _stored(api, group_id) == before
+
+
+def test_an_empty_text_clears_it(api):
+    group_id = api.ok("POST", "/api/v0/autojobs/", {**SET, "endpoint_name": api.endpoint("one")["endpoint_name"]})["id"]
+    row = api.ok("PUT", f"/api/v0/autojobs/{group_id}/", {"launch_args": "", "template_hash": ""})["result"]
+    assert (row["launch_args"], row["template_hash"], row["template_id"]) == (None, None, 11)
+
+
+def test_a_group_follows_its_endpoints_knobs_unless_it_sets_its_own(api):
+    endpoint = api.endpoint("one", min_load=5, cold_workers=2, max_workers=9)
+    group = api.ok("GET", f"/api/v0/autojobs/{api.group(endpoint, max_workers=4)['id']}/")["result"]
+    assert (group["min_load"], group["cold_workers"], group["max_workers"]) == (None, None, 4)
+    stored = WorkerGroup.get(api.account_id, group["id"])
+    endpoint_row = Endpoint.get(api.account_id, endpoint["id"])
+    knobs = effective_knobs(stored, endpoint_row)
+    assert (knobs["min_load"], knobs["cold_workers"], knobs["max_workers"], knobs["test_workers"]) == (5, 2, 4, 3)
+    api.ok("PUT", f"/api/v0/endptjobs/{endpoint['id']}/", {"min_load": 8})
+    assert effective_knobs(stored, Endpoint.get(api.account_id, endpoint["id"]))["min_load"] == 8
 
 
 def test_registering_a_worker_returns_its_id_and_token_once_and_stores_only_a_hash(api):

@@ -14,7 +14,7 @@ from chalicelib import settings, stats
 from chalicelib.models import Decision, Endpoint, LoadHour, StatBucket, Worker, WorkerGroup, epoch, update_existing
 from chalicelib.providers import Instance, LaunchSpec, Provider, ProviderAuthError, ProviderError, ProviderUnavailable
 from chalicelib.scaling import policy
-from chalicelib.worker_groups import register_worker
+from chalicelib.worker_groups import effective_knobs, register_worker
 
 LABEL_PREFIX = "gpucp"
 _SEQUENCE = iter(range(10**9))
@@ -152,14 +152,15 @@ class GroupPass:
     # --- decide -----------------------------------------------------------------------
     def snapshot(self, workers: list[Worker], load: tuple) -> policy.Snapshot:
         group, endpoint = self.group, self.endpoint
+        given = effective_knobs(group, endpoint)
         knobs = policy.Knobs(
-            min_load=float(group.min_load), min_cold_load=float(group.min_cold_load or 0),
-            target_util=float(group.target_util), cold_mult=float(group.cold_mult),
-            cold_workers=int(group.cold_workers), test_workers=int(group.test_workers),
-            max_workers=int(group.max_workers),
-            inactivity_timeout=float(endpoint.inactivity_timeout) if endpoint.inactivity_timeout else None,
+            min_load=float(given["min_load"]), min_cold_load=float(given["min_cold_load"] or 0),
+            target_util=float(given["target_util"]), cold_mult=float(given["cold_mult"]),
+            cold_workers=int(given["cold_workers"]), test_workers=int(given["test_workers"]),
+            max_workers=int(given["max_workers"]),
+            inactivity_timeout=float(given["inactivity_timeout"]) if given["inactivity_timeout"] else None,
             endpoint_state=endpoint.endpoint_state,
-            target_queue_time=float(endpoint.target_queue_time),
+            target_queue_time=float(given["target_queue_time"]),
             **settings.policy_thresholds(),
         )
         memory = tuple(policy.Hour(float(h.start), float(h.peak), float(h.rise or 0)) for h in group.memory or ())
@@ -185,7 +186,7 @@ class GroupPass:
         plan = policy.decide(snapshot)
         if plan.needs_offers:
             found = self.provider.search_offers(self.group.search_params, float(self.group.gpu_ram),
-                                                limit=max(int(self.group.max_workers), 1))
+                                                limit=max(snapshot.knobs.max_workers, 1))
             offers = tuple(policy.Offer(o.id, o.price_per_hour) for o in found)
             plan = policy.decide(replace(snapshot, offers=offers))
         return plan
