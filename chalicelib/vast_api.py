@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 from chalice import Blueprint, Response
 
-from chalicelib import endpoints, routing, server_keys, stats, worker_groups, worker_status
+from chalicelib import accounts, endpoints, routing, server_keys, stats, worker_groups, worker_status
 from chalicelib import validation as v
-from chalicelib.api import CONTENT_TYPES, account, body, json_errors
-from chalicelib.credentials import Principal, authenticate
+from chalicelib.api import CONTENT_TYPES, account, bearer_key, body, json_errors
+from chalicelib.credentials import Principal, authenticate, key_row
 from chalicelib.errors import not_found
 from chalicelib.models import Decision, Endpoint, Worker
 
@@ -31,6 +31,17 @@ def _route(path: str, methods: list[str], *aliases: str) -> Callable:
 
 def _request() -> dict:
     return body(vast_api.current_request)
+
+
+# --- the account ------------------------------------------------------------------
+
+@_route("/api/v0/users/current", ["GET"])
+def current_user() -> dict:
+    """The account's own record, in the fields the CLI reads (never its key)."""
+    row = key_row(bearer_key(vast_api.current_request))
+    if row.kind != "account":
+        account(vast_api.current_request)  # the refusal an endpoint key gets on console calls
+    return accounts.user_record(row)
 
 
 # --- endpoint groups ---------------------------------------------------------------
@@ -132,8 +143,16 @@ def pubkey() -> Response:
 
 # --- stats and worker lists --------------------------------------------------------
 
+def _caller(request: dict) -> Principal:
+    """The endpoint key in the body (the SDK's way), else the `Authorization: Bearer` key (the CLI's)."""
+    key = request.get("api_key")
+    if key is None:
+        key = bearer_key(vast_api.current_request)
+    return authenticate(key, allow_endpoint_keys=True)  # missing: 401
+
+
 def _endpoint_target(request: dict) -> tuple[Principal, Endpoint]:
-    principal = authenticate(request.get("api_key"), allow_endpoint_keys=True)  # missing: 401
+    principal = _caller(request)
     if request.get("id") is not None:
         return principal, endpoints.get_endpoint(principal, v.integer(request, "id"))
     name = v.string(request, "endpoint", min_len=1, max_len=128)
@@ -151,7 +170,7 @@ def _target(request: dict, kind: str) -> tuple[Endpoint, str, int, int | None]:
     if kind == "endpoint":
         _, endpoint = _endpoint_target(request)
         return endpoint, stats.series("e", int(endpoint.endpoint_id)), int(endpoint.endpoint_id), None
-    principal = authenticate(request.get("api_key"), allow_endpoint_keys=True)  # missing: 401
+    principal = _caller(request)
     group = worker_groups.get_group(principal, v.integer(request, "id"))
     endpoint = endpoints.get_endpoint(principal, int(group.endpoint_id))
     return endpoint, stats.series("g", int(group.group_id)), int(group.group_id), int(group.group_id)

@@ -116,3 +116,28 @@ def test_current_stats_and_worker_lists_cost_a_fixed_number_of_requests(api, end
     dynamodb_calls.clear()
     api.ok("POST", "/get_endpoint_workers/", body, key=None)
     assert dict(dynamodb_calls) == {"GetItem": 2, "Query": 1}
+
+
+@pytest.mark.parametrize("path", ["/get_endpoint_workers/", "/get_autogroup_workers/", "/get_endpoint_stats/"])
+def test_the_account_key_as_bearer_stands_for_the_body_key(api, endpoint, group, path):
+    """The CLI's way: `{"id": ...}` and `Authorization: Bearer <account key>`."""
+    worker = api.ready_worker(group)
+    ident = group["id"] if "autogroup" in path else endpoint["id"]
+    reply = api.ok("POST", path, {"id": ident})
+    if "workers" in path:
+        assert [w["id"] for w in reply] == [worker["id"]]
+    else:
+        assert reply["id"] == endpoint["id"] and reply["nworkers"] == 1
+
+
+def test_a_bearer_key_sees_only_its_own_account(api, other_api, endpoint, group):
+    api.ready_worker(group)
+    status, reply = other_api.call("POST", "/get_endpoint_workers/", {"id": endpoint["id"]})
+    assert status == 404 and reply["success"] is False
+    status, _ = api.call("POST", "/get_endpoint_workers/", {"id": endpoint["id"]}, key=None)
+    assert status == 401
+
+
+def test_a_key_in_the_body_wins_over_the_bearer(api, other_api, endpoint):
+    status, _ = other_api.call("POST", "/get_endpoint_workers/", {"id": endpoint["id"], "api_key": "ek_wrong"})
+    assert status == 401
