@@ -6,6 +6,8 @@ when they change.
 """
 from __future__ import annotations
 
+import itertools
+import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -123,6 +125,8 @@ class WorkerGroup(Model):
     lease_owner = UnicodeAttribute(null=True)  # the scheduler pass acting on this group...
     lease_until = NumberAttribute(null=True)  # ...until then (a conditional write takes it)
     memory = ListAttribute(of=LoadHour, null=True)  # the policy's, written with the lease release
+    generation = NumberAttribute(default=0)  # raised by each rolling update; workers launched carry it
+    rolling = BooleanAttribute(default=False)  # a rolling update is replacing older generations
 
 
 class WorkersByEndpoint(GlobalSecondaryIndex):
@@ -148,6 +152,8 @@ class Worker(Model):
     worker_id = NumberAttribute()
     instance_id = NumberAttribute(null=True)  # the provider's id, which reports may carry
     launch_label = UnicodeAttribute(null=True)  # set when the scaler launched it: the instance's label
+    generation = NumberAttribute(default=0)  # its group's generation when it was launched
+    replaces = NumberAttribute(null=True)  # the older worker a rolling update launched it to replace
     price_per_hour = NumberAttribute(default=0)
     unavailable = BooleanAttribute(default=False)  # a stopped machine that can no longer start
     account_id = NumberAttribute()
@@ -213,14 +219,25 @@ class StatBucket(Model):
     expires_at = TTLAttribute(null=True)
 
 
-class Decision(Model):
-    """One action a scheduler pass took on a group: what, why, and how it went."""
+class EventsByEndpoint(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-endpoint"
+        projection = AllProjection()
+
+    endpoint_id = NumberAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class Event(Model):
+    """One entry of a group's log: an action a scheduler pass took (what, why, how it went), a
+    worker's lifecycle change, or a rolling update's step. Kept `EVENTS_RETENTION_DAYS`."""
 
     class Meta(_Meta):
-        table_kind = "DECISIONS"
+        table_kind = "EVENTS"
 
     group_id = NumberAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)  # time and sequence: newest last
+    sk = UnicodeAttribute(range_key=True)  # see `event_key`: time first, so newest last
+    endpoint_id = NumberAttribute(null=True)  # null on rows written before the endpoint index
     t = NumberAttribute()
     action = UnicodeAttribute()
     reason = UnicodeAttribute()
@@ -229,6 +246,16 @@ class Decision(Model):
     instance_id = NumberAttribute(null=True)
     offer_id = NumberAttribute(null=True)
     expires_at = TTLAttribute()
+    by_endpoint = EventsByEndpoint()
+
+
+_EVENT_SEQUENCE = itertools.count()
+
+
+def event_key(t: float) -> str:
+    """An event's sort key: its time, this process's sequence (the order of one pass's events),
+    and random digits, so events of one instant from two processes never collide."""
+    return f"{t:017.6f}#{next(_EVENT_SEQUENCE) % 10**9:09d}{secrets.token_hex(3)}"
 
 
 class Counter(Model):
@@ -266,7 +293,7 @@ class ServerKeys(Model):
     key_secret = UnicodeAttribute()
 
 
-MODELS: tuple[type[Model], ...] = (ApiKey, Endpoint, WorkerGroup, Worker, StatBucket, Decision, Counter,
+MODELS: tuple[type[Model], ...] = (ApiKey, Endpoint, WorkerGroup, Worker, StatBucket, Event, Counter,
                                    EndpointName, ServerKeys)
 
 _connection: Connection | None = None

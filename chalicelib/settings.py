@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-TABLES = ("API_KEYS", "ENDPOINTS", "WORKER_GROUPS", "WORKERS", "STATS", "DECISIONS", "META")
+TABLES = ("API_KEYS", "ENDPOINTS", "WORKER_GROUPS", "WORKERS", "STATS", "EVENTS", "META")
 
 
 def _number(name: str, default: float) -> float:
@@ -89,8 +89,8 @@ def lease_s() -> float:
     return _number("LEASE_S", 50.0)
 
 
-def decisions_retention_s() -> float:
-    return _number("DECISIONS_RETENTION_DAYS", 14) * 86400
+def events_retention_s() -> float:
+    return _number("EVENTS_RETENTION_DAYS", 14) * 86400
 
 
 def stopped_retention_s() -> float:

@@ -9,12 +9,12 @@ from collections.abc import Callable
 
 from chalice import Blueprint, Response
 
-from chalicelib import accounts, endpoints, routing, server_keys, stats, worker_groups, worker_status
+from chalicelib import accounts, endpoints, events, routing, server_keys, stats, worker_groups, worker_status
 from chalicelib import validation as v
 from chalicelib.api import CONTENT_TYPES, account, bearer_key, body, json_errors
 from chalicelib.credentials import Principal, authenticate, key_row
 from chalicelib.errors import not_found
-from chalicelib.models import Decision, Endpoint, Worker
+from chalicelib.models import Endpoint, Event, Worker
 
 vast_api = Blueprint(__name__)
 
@@ -110,7 +110,7 @@ def decisions(group_id: str) -> dict:
     principal = account(vast_api.current_request)
     group = worker_groups.get_group(principal, v.path_id(group_id, "group_id"))
     limit = v.query_integer(vast_api.current_request.query_params, "limit", 100, minimum=1, maximum=1000)
-    rows = Decision.query(int(group.group_id), scan_index_forward=False, limit=limit)
+    rows = Event.query(int(group.group_id), scan_index_forward=False, limit=limit)
     return {"success": True, "results": [
         {"t": d.t, "action": d.action, "reason": d.reason, "outcome": d.outcome, "worker_id": d.worker_id,
          "instance_id": d.instance_id, "offer_id": d.offer_id} for d in rows]}
@@ -143,12 +143,12 @@ def pubkey() -> Response:
 
 # --- stats and worker lists --------------------------------------------------------
 
-def _caller(request: dict) -> Principal:
-    """The endpoint key in the body (the SDK's way), else the `Authorization: Bearer` key (the CLI's)."""
+def _caller(request: dict, *, allow_endpoint_keys: bool = True) -> Principal:
+    """The key in the body (the SDK's way), else the `Authorization: Bearer` key (the CLI's)."""
     key = request.get("api_key")
     if key is None:
         key = bearer_key(vast_api.current_request)
-    return authenticate(key, allow_endpoint_keys=True)  # missing: 401
+    return authenticate(key, allow_endpoint_keys=allow_endpoint_keys)  # missing: 401
 
 
 def _endpoint_target(request: dict) -> tuple[Principal, Endpoint]:
@@ -223,6 +223,39 @@ def get_endpoint_stats() -> dict:
 @_route("/get_autogroup_stats", ["POST"])
 def get_autogroup_stats() -> dict:
     return _stats("autogroup")
+
+
+def _logs(kind: str) -> dict:
+    """The endpoint's or group's recent events at every level, as the CLI prints them."""
+    request = _request()
+    tail = v.integer(request, "tail", None, minimum=-1)  # -1 (or 0): all
+    limit = events.MAX_EVENTS if tail is None or tail <= 0 else min(tail, events.MAX_EVENTS)
+    endpoint, _, ident, group_id = _target(request, kind)
+    found = (events.recent(group_id=group_id, limit=limit) if group_id is not None
+             else events.recent(endpoint_id=int(endpoint.endpoint_id), limit=limit))
+    return {"success": True, "id": ident, "endpoint": endpoint.endpoint_name, **events.render(found, tail)}
+
+
+@_route("/get_endpoint_logs", ["POST"])
+def get_endpoint_logs() -> dict:
+    return _logs("endpoint")
+
+
+@_route("/get_autogroup_logs", ["POST"])
+def get_autogroup_logs() -> dict:
+    return _logs("autogroup")
+
+
+@_route("/update_workers", ["POST"])
+def update_workers() -> dict:
+    """Start (or with `cancel_update`, stop) a rolling update of a group's workers."""
+    request = _request()
+    principal = _caller(request, allow_endpoint_keys=False)
+    group = worker_groups.get_group(principal, v.integer(request, "workergroup_id"))
+    if v.boolean(request, "cancel_update", False):
+        worker_groups.cancel_rolling_update(group)
+        return {"success": True, "cancelled": True}
+    return {"success": True, "workers_to_update": worker_groups.start_rolling_update(group)}
 
 
 @_route("/get_endpoint_workers", ["POST"])

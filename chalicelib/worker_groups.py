@@ -15,7 +15,19 @@ from chalicelib.credentials import Principal, hash_secret, new_token
 from chalicelib.endpoints import KNOBS as ENDPOINT_KNOBS
 from chalicelib.endpoints import MAX_GROUPS, find_by_name, get_endpoint, list_endpoints, parse_knobs, refuse_incomplete
 from chalicelib.errors import bad_request, conflict, not_found
-from chalicelib.models import Endpoint, Worker, WorkerGroup, complete, connection, epoch, next_id, update_existing
+from chalicelib.events import new_event
+from chalicelib.models import (
+    Endpoint,
+    Event,
+    Worker,
+    WorkerGroup,
+    WorkersByEndpoint,
+    complete,
+    connection,
+    epoch,
+    next_id,
+    update_existing,
+)
 
 # A group's own value of an endpoint knob overrides the endpoint's for that group; unset
 # (null), the group follows its endpoint. The other knobs are the group's alone.
@@ -87,6 +99,8 @@ def row(group: WorkerGroup, endpoint_names: dict[int, str]) -> dict:
         "template_id": group.template_id,
         "launch_args": group.launch_args,
         **{name: getattr(group, name) for name in KNOBS},
+        "generation": int(group.generation or 0),
+        "rolling": bool(group.rolling),
     }
 
 
@@ -156,11 +170,49 @@ def delete_group(principal: Principal, group_id: int) -> None:
     _stored_group(principal, group_id).delete()
 
 
+def start_rolling_update(group: WorkerGroup, now: float | None = None) -> int:
+    """Begin replacing the group's workers with ones launched on its current template (the
+    scaler does it, a few at a time); returns how many workers are to be replaced.
+
+    One transaction: the group's next generation, marked rolling, and the event saying so.
+    Workers launched from now on carry the new generation; the older ones are replaced.
+    """
+    now = time.time() if now is None else now
+    workers = [w for w in Worker.by_endpoint.query(int(group.endpoint_id), WorkersByEndpoint.group_id ==
+                                                    int(group.group_id)) if w.launch_label and w.is_live(now)]
+    generation = int(group.generation or 0) + 1
+    _set_rolling(group, [WorkerGroup.generation.set(generation), WorkerGroup.rolling.set(True)],
+                 new_event(int(group.group_id), int(group.endpoint_id), "update workers",
+                           f"rolling update to generation {generation}: {len(workers)} workers to replace", now=now))
+    return len(workers)
+
+
+def cancel_rolling_update(group: WorkerGroup, now: float | None = None) -> None:
+    """Stop the rolling update where it is: replaced workers stay, the others are kept as they are."""
+    reason = "cancelled by its owner" if group.rolling else "no rolling update was in progress"
+    _set_rolling(group, [WorkerGroup.rolling.set(False)],
+                 new_event(int(group.group_id), int(group.endpoint_id), "update workers", reason, "cancelled",
+                           now=now))
+
+
+def _set_rolling(group: WorkerGroup, actions: list, event: Event) -> None:
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.update(group, actions=actions, condition=WorkerGroup.group_id.exists())
+            tx.save(event)
+    except TransactWriteError as error:
+        if any(r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []):
+            raise not_found(f"worker group {int(group.group_id)}") from None  # deleted meanwhile
+        raise
+
+
 def register_worker(group: WorkerGroup, instance_id: int | None = None, now: float | None = None,
-                    launch_label: Callable[[int], str] | None = None) -> tuple[Worker, str]:
+                    launch_label: Callable[[int], str] | None = None,
+                    replaces: int | None = None) -> tuple[Worker, str]:
     """Create a worker record in `group`; returns it and its `mtoken` (shown only now).
 
-    With `launch_label` (worker id -> the instance's label) it is a worker the scaler is launching.
+    With `launch_label` (worker id -> the instance's label) it is a worker the scaler is launching,
+    `replaces` the older worker it launches it for in a rolling update.
     """
     now = time.time() if now is None else now
     token = new_token("wt")
@@ -174,6 +226,8 @@ def register_worker(group: WorkerGroup, instance_id: int | None = None, now: flo
         endpoint_id=int(group.endpoint_id),
         group_id=int(group.group_id),
         status="launching" if launch_label else "starting",
+        generation=int(group.generation or 0),
+        replaces=replaces,
         started_at=now,
         expires_at=epoch(now + settings.registration_timeout_s()),
     )

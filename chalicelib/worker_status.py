@@ -2,7 +2,8 @@
 
 A report costs two DynamoDB requests: one GetItem (the worker, by the hash of its
 mtoken) and one transaction (the worker's new state, the stats buckets of its endpoint
-and group). `next_state` is the pure arithmetic between the two.
+and group, and an event when its lifecycle moves on: loaded, errored). `next_state` is
+the pure arithmetic between the two.
 
 Reports of one worker are applied in order: the transaction holds only if the worker is
 as it was read (else it is read again), and a report whose cumulative request count is
@@ -24,7 +25,8 @@ from chalicelib import settings, stats
 from chalicelib import validation as v
 from chalicelib.credentials import hash_secret
 from chalicelib.errors import bad_request, unauthorized, unavailable
-from chalicelib.models import Worker, connection, epoch
+from chalicelib.events import worker_event
+from chalicelib.models import Event, Worker, connection, epoch
 from chalicelib.observability import metrics
 
 DEFAULT_INTERVAL_S = 10.0  # assumed span of a first report; workers report every 10 s
@@ -201,6 +203,23 @@ def next_state(worker: Worker, report: Report, now: float) -> Transition:
                       work=load * span, capacity_s=capacity_s, reqs=float(new_reqs))
 
 
+def lifecycle_change(worker: Worker, step: Transition) -> tuple[str, str] | None:
+    """(action, reason) for the event log when `step` moves the worker along its lifecycle:
+    it serves for the first time or again after a start from stopped, or it reports an error."""
+    status, was = step.changes["status"], worker.status
+    if status == "error":
+        return None if was == "error" else ("errored", step.changes["error_msg"] or "reported an error")
+    if status not in ("running", "idle"):
+        return None
+    loadtime = step.changes.get("loadtime")
+    took = f" after {float(loadtime):.0f} s" if loadtime else ""
+    if "loaded_at" in step.changes:
+        return "loaded", f"serving{took}, perf {float(step.changes['max_perf']):g}"
+    if was in ("starting", "loading", "error"):
+        return "loaded", f"serving again{took}"
+    return None
+
+
 def authenticate_worker(worker_id: int, mtoken: str, now: float) -> Worker:
     """The worker `mtoken` belongs to, if `worker_id` is its id (ours or the provider's) and it is live."""
     try:
@@ -225,16 +244,20 @@ class _Refused(Exception):
         self.reason = reason
 
 
-def _commit(worker: Worker, actions: list, now: float, condition: Any = None, **sums: float) -> None:
-    """The worker's update and its stats buckets, in one transaction (idempotent when retried)."""
+def _commit(worker: Worker, actions: list, now: float, condition: Any = None, event: Event | None = None,
+            **sums: float) -> None:
+    """The worker's update, its stats buckets and its lifecycle event, in one transaction
+    (idempotent when retried)."""
     guard = Worker.token_hash.exists()
     try:
         with TransactWrite(connection=connection()) as tx:
             tx.update(worker, actions=actions, condition=guard if condition is None else guard & condition)
+            if event is not None:
+                tx.save(event)
             stats.add_to_buckets(tx, _series(worker), now, worker_id=int(worker.worker_id), **sums)
     except TransactWriteError as error:
         reasons = [r.code if r is not None else None for r in error.cancellation_reasons or []]
-        if reasons[:1] == ["ConditionalCheckFailed"]:
+        if "ConditionalCheckFailed" in reasons:  # only the worker's update has a condition
             raise _Refused("condition") from None
         if "TransactionConflict" in reasons:
             raise _Refused("conflict") from None
@@ -261,8 +284,10 @@ def record_report(body: dict, now: float | None = None) -> None:
         actions = [getattr(Worker, k).set(val) if val is not None else getattr(Worker, k).remove()
                    for k, val in step.changes.items()]
         actions += [getattr(Worker, k).add(val) for k, val in step.added.items()]
+        change = lifecycle_change(worker, step)
+        event = worker_event(worker, *change, now) if change else None
         try:
-            _commit(worker, actions, now, _unchanged(worker), work=step.work, capacity_s=step.capacity_s,
+            _commit(worker, actions, now, _unchanged(worker), event, work=step.work, capacity_s=step.capacity_s,
                     reqs=step.reqs)
             break
         except _Refused:

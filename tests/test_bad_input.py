@@ -32,6 +32,9 @@ ROUTES: dict[str, tuple[str, str, dict]] = {
     "group stats": ("POST", "/get_autogroup_stats/", {"api_key": "<api_key>", "id": "<group>"}),
     "endpoint workers": ("POST", "/get_endpoint_workers/", {"api_key": "<api_key>", "endpoint": "demo"}),
     "group workers": ("POST", "/get_autogroup_workers/", {"api_key": "<api_key>", "id": "<group>"}),
+    "endpoint logs": ("POST", "/get_endpoint_logs/", {"api_key": "<api_key>", "id": "<endpoint>"}),
+    "group logs": ("POST", "/get_autogroup_logs/", {"api_key": "<api_key>", "id": "<group>"}),
+    "update workers": ("POST", "/update_workers/", {"api_key": "<api_key>", "workergroup_id": "<group>"}),
 }
 RANGE = {"metric_name": "curload", "t1": 0, "t2": 60}
 
@@ -66,10 +69,12 @@ class Fleet:
     def path(self, route: str, slash: str = "/") -> str:
         return ROUTES[route][1].format(**self.refs).rstrip("/") + slash
 
-    def send(self, route: str, changes: dict | None = None, *, raw: bytes | None = None, slash: str = "/"):
+    def send(self, route: str, changes: dict | None = None, *, raw: bytes | None = None, slash: str = "/",
+             bearer: bool = True):
+        """The request, with the account key as `Authorization: Bearer` unless not `bearer`."""
         # json.dumps writes NaN and Infinity as the bare tokens a sloppy client would send.
         raw = raw if raw is not None else json.dumps(self.body(route, changes)).encode()
-        return self.api.call(ROUTES[route][0], self.path(route, slash), raw=raw)
+        return self.api.call(ROUTES[route][0], self.path(route, slash), raw=raw, key="default" if bearer else None)
 
     def worker_row(self) -> dict:
         _, rows = self.api.call("POST", "/get_endpoint_workers/", {"api_key": self.api.key, "id": self.endpoint["id"]})
@@ -274,17 +279,21 @@ def test_a_rejected_finished_requests_report_leaves_the_worker_unchanged(fleet):
     bad("group stats", {"metric_name": "nworkers", "t1": 0}, "t2"),
     bad("endpoint workers", {"endpoint": DROP}),
     bad("group workers", {"id": DROP}),
+    bad("group logs", {"id": DROP}),
+    bad("update workers", {"workergroup_id": DROP}),
 ])
 def test_a_missing_required_field_is_a_400_naming_it(fleet, route, changes, field):
     rejects(fleet, route, changes, field)
 
 
-@pytest.mark.parametrize("route", ["route", "endpoint stats", "group stats", "endpoint workers", "group workers"])
+@pytest.mark.parametrize("route", ["route", "endpoint stats", "group stats", "endpoint workers", "group workers",
+                                   "endpoint logs", "group logs", "update workers"])
 @pytest.mark.parametrize("key", [DROP, None, "", 5, ["<api_key>"], "x" * 513, "x\ud800"],
                          ids=["missing", "null", "empty", "a number", "a list", "too long", "not unicode"])
 def test_a_missing_or_malformed_api_key_is_a_401_like_a_wrong_one(fleet, route, key):
+    """(With no `Authorization` header: a key in the body is the only key.)"""
     before = stored()
-    status, reply = fleet.send(route, {"api_key": key})
+    status, reply = fleet.send(route, {"api_key": key}, bearer=False)
     assert_error(status, reply, 401, "unauthorized", "api key")
     assert stored() == before
 

@@ -38,7 +38,7 @@ def test_every_table_is_on_demand_recoverable_and_expiring_where_the_model_says(
         assert properties["BillingMode"] == "PAY_PER_REQUEST"
         assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     expiring = {k for k, v in tables.items() if v.get("TimeToLiveSpecification", {}).get("Enabled")}
-    assert expiring == {"WorkersTable", "StatsTable", "DecisionsTable"}
+    assert expiring == {"WorkersTable", "StatsTable", "EventsTable"}
     assert tables["WorkersTable"]["GlobalSecondaryIndexes"][0]["IndexName"] == "by-endpoint"
 
 

@@ -10,7 +10,7 @@ from chalicelib import worker_status
 from chalicelib.accounts import create_account
 from chalicelib.credentials import Principal
 from chalicelib.endpoints import create_endpoint
-from chalicelib.models import Decision, Worker, WorkerGroup
+from chalicelib.models import Event, Worker, WorkerGroup
 from chalicelib.providers import Instance, ProviderError
 from chalicelib.providers.vast import VastProvider
 from chalicelib.scaling import policy, scheduler
@@ -52,8 +52,8 @@ def records(group) -> list[Worker]:
     return [w for w in Worker.scan() if int(w.group_id) == int(group.group_id)]
 
 
-def decisions(group) -> list[Decision]:
-    return list(Decision.query(int(group.group_id)))
+def decisions(group) -> list[Event]:
+    return list(Event.query(int(group.group_id)))
 
 
 def assert_no_orphans_or_duplicates(fake, group):
@@ -350,7 +350,7 @@ def test_one_groups_failure_whatever_its_cause_never_stops_the_others(api, fake,
     outcomes = {o.group_id: o for o in report.outcomes}
     assert "TypeError" in outcomes[broken["id"]].error and outcomes[healthy["id"]].count("launch") == 1
     assert report.summary()["outcomes"][0]["error"] is not None
-    (failed,) = [d for d in Decision.query(broken["id"])]
+    (failed,) = [d for d in Event.query(broken["id"])]
     assert failed.action == "pass" and "TypeError" in failed.outcome
     assert WorkerGroup.get(healthy["user_id"], broken["id"]).lease_until == 0  # released all the same
 

@@ -11,13 +11,13 @@ import uuid
 from dataclasses import dataclass, field, replace
 
 from chalicelib import settings, stats
-from chalicelib.models import Decision, Endpoint, LoadHour, StatBucket, Worker, WorkerGroup, epoch, update_existing
+from chalicelib.events import new_event
+from chalicelib.models import Endpoint, Event, LoadHour, StatBucket, Worker, WorkerGroup, epoch, update_existing
 from chalicelib.providers import Instance, LaunchSpec, Provider, ProviderAuthError, ProviderError, ProviderUnavailable
 from chalicelib.scaling import policy
 from chalicelib.worker_groups import effective_knobs, register_worker
 
 LABEL_PREFIX = "gpucp"
-_SEQUENCE = iter(range(10**9))
 
 
 def label(group_id: int, worker_id: int) -> str:
@@ -39,7 +39,7 @@ class Outcome:
     skipped: str | None = None
     error: str | None = None  # the pass failed on this group (the others go on)
     plan: policy.Plan | None = None
-    decisions: list[Decision] = field(default_factory=list)
+    decisions: list[Event] = field(default_factory=list)
     auth_failed: bool = False
 
     def count(self, action: str) -> int:
@@ -94,11 +94,10 @@ def queued_and_arriving(workers: list[Worker], now: float) -> tuple[float, float
     return backlog, arriving
 
 
-def failed_pass(group: WorkerGroup, now: float, error: str) -> Decision:
+def failed_pass(group: WorkerGroup, now: float, error: str) -> Event:
     """The decision recorded for a group when the pass could not even list the instances."""
-    return Decision(int(group.group_id), f"{now:017.6f}#{next(_SEQUENCE):09d}", t=now, action="pass",
-                    reason="listing the provider's instances failed", outcome=f"failed: {error}"[:500],
-                    expires_at=epoch(now + settings.decisions_retention_s()))
+    return new_event(int(group.group_id), int(group.endpoint_id), "pass", "listing the provider's instances failed",
+                     f"failed: {error}", now=now)
 
 
 class GroupPass:
@@ -298,14 +297,12 @@ class GroupPass:
 
     def _record(self, action: str, reason: str, outcome: str, worker: Worker | None = None, *,
                 offer_id: int | None = None, instance_id: int | None = None) -> None:
-        self.outcome.decisions.append(Decision(
-            int(self.group.group_id), f"{self.now:017.6f}#{next(_SEQUENCE):09d}", t=self.now, action=action,
-            reason=reason[:500], outcome=outcome[:500],
+        self.outcome.decisions.append(new_event(
+            int(self.group.group_id), int(self.group.endpoint_id), action, reason, outcome, now=self.now,
             worker_id=int(worker.worker_id) if worker is not None else None,
             instance_id=instance_id if instance_id is not None else (
                 int(worker.instance_id) if worker is not None and worker.instance_id else None),
-            offer_id=offer_id, expires_at=epoch(self.now + settings.decisions_retention_s()),
-        ))
+            offer_id=offer_id))
 
 
 def scale_group(provider: Provider, group: WorkerGroup, endpoint: Endpoint, workers: list[Worker],

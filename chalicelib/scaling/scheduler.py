@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from chalicelib import providers, settings
 from chalicelib.models import (
-    Decision,
     Endpoint,
+    Event,
     Worker,
     WorkerGroup,
     WorkersByEndpoint,
@@ -119,9 +119,9 @@ def _groups(endpoint: tuple[int, int] | None) -> tuple[list[WorkerGroup], dict[t
     return groups, endpoints
 
 
-def _save(decisions: list[Decision]) -> None:
+def _save(decisions: list[Event]) -> None:
     if decisions:
-        with Decision.batch_write() as batch:
+        with Event.batch_write() as batch:
             for decision in decisions:
                 batch.save(decision)
 
