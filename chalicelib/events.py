@@ -47,11 +47,11 @@ def recent(*, group_id: int | None = None, endpoint_id: int | None = None, limit
 
 def _shown_at(event: Event) -> int:
     """The first level (index in LEVELS) that shows `event`."""
-    if event.outcome == "ok" and event.action != "pass":
-        return 0
     if event.outcome.startswith("failed"):
         return 1
-    return 2
+    if event.outcome.startswith("skipped") or event.action == "pass":
+        return 2
+    return 0
 
 
 def line(event: Event, level: int) -> str:

@@ -429,3 +429,26 @@ def test_a_steady_pass_over_one_group_costs_six_requests(fake, vast, group, dyna
     # per pass: the groups' Scan and their endpoints' BatchGetItem; per group: the lease, its
     # workers' Query, the endpoint's load Query, the release (bench.scheduler_pass: 3.1 a group)
     assert dict(dynamodb_calls) == {"Scan": 1, "BatchGetItem": 1, "UpdateItem": 2, "Query": 2}
+
+
+def test_a_rolling_update_replaces_every_worker_while_the_target_keeps_serving(fake, vast, group):
+    from chalicelib.worker_groups import start_rolling_update
+
+    scheduler.run_pass(vast, now=T0)
+    boot(fake, T0 + 30)
+    first = {int(w.worker_id) for w in records(group)}
+    assert len(first) == 3 and start_rolling_update(WorkerGroup.get(group.account_id, group.group_id), T0 + 40) == 3
+    now = T0 + 60
+    for _ in range(15):
+        scheduler.run_pass(vast, now=now)
+        serving = [w for w in records(group) if w.status in ("running", "idle")]
+        assert sum(float(w.max_perf) for w in serving) >= 30, "capacity dipped below the target"
+        boot(fake, now + 30)
+        now += 60
+    workers = records(group)
+    assert len(workers) == 3 and not first & {int(w.worker_id) for w in workers}
+    assert {int(w.generation) for w in workers} == {1}
+    assert WorkerGroup.get(group.account_id, group.group_id).rolling is False
+    assert_no_orphans_or_duplicates(fake, group)
+    log = [(d.action, d.outcome) for d in decisions(group)]
+    assert ("update workers", "done") in log and log.count(("launch", "ok")) == 6

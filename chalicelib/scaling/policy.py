@@ -17,6 +17,8 @@ Capacity is in work units per second. The knobs mean what Vast users expect:
     target_queue_time: queued work (counted as it will be when cold workers serve) is
         drained within it by starting cold workers, and while it grows, by launching what
         they cannot cover
+A rolling update replaces workers of an older generation (`outdated`), a few at a time
+(see `_roll`); everywhere else, outdated workers are the first to go.
 Stopped workers serve again in seconds, launched ones in minutes: queueing is met from
 the cold pool, launches keep the pool filled.
 """
@@ -30,6 +32,7 @@ WARMING = ("launching", "starting", "loading")
 STOPPED = "stopped"
 PEAK_BUCKET_S = 3600.0  # the memory of past load keeps one peak per hour
 WAKE_FRACTION = 0.25  # of target_queue_time: queueing wakes the scaler while work can still make the target
+ROLL_SURGE = 0.25  # a rolling update has at most this share of the group's workers (at least one) launching
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class WorkerState:
     managed: bool = True  # launched by the scaler; a worker its owner brought is counted, never acted on
     busy: bool = False  # work is queued at it or routed to it: not stopped until that is served
     restart_s: float | None = None  # its last start from stopped took this long to serve, as it reported
+    outdated: bool = False  # launched before the group's rolling update: to be replaced
+    replaces: int | None = None  # the outdated worker a rolling update launched it for
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,7 @@ class Snapshot:
     backlog: float = 0.0  # work units queued at the workers now
     current_load: float = 0.0  # work units/s arriving now (latest reports plus unmet demand)
     memory: tuple[Hour, ...] = ()  # as the last plan left it
+    rolling: bool = False  # a rolling update is in progress: outdated workers are replaced
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,7 @@ class Action:
     reason: str
     worker_id: int | None = None
     offer_id: int | None = None
+    replaces: int | None = None  # a launch for a rolling update: the outdated worker it replaces
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,7 @@ class Plan:
     target_capacity: float
     needs_offers: bool = False  # launches are wanted: search offers and decide again
     memory: tuple[Hour, ...] = ()  # to pass in the next snapshot
+    roll_done: bool = False  # the rolling update found no outdated worker left: it is over
 
 
 def should_wake(expected_wait_s: float | None, target_queue_time: float) -> bool:
@@ -160,6 +168,11 @@ def _inactive(snapshot: Snapshot) -> bool:
 def _value(worker: WorkerState) -> float:
     """Price per unit of capacity: lower is better."""
     return worker.price_per_hour / worker.perf if worker.perf > 0 else math.inf
+
+
+def _worst_first(workers) -> list[WorkerState]:
+    """The order workers go in: outdated ones first, then the worst price per performance."""
+    return sorted(workers, key=lambda w: (not w.outdated, -_value(w), -w.id))
 
 
 def _failing(snapshot: Snapshot) -> list[tuple[WorkerState, str]]:
@@ -242,8 +255,13 @@ def decide(snapshot: Snapshot) -> Plan:
         _scale_down(fleet, knobs, goals.target, goals.kept, snapshot.now)
     untested = _expected_perf(snapshot) is None and not fleet.warming
     needs_offers |= _keep_cold_pool(fleet, snapshot, goals.pool, goals.kept, fill_workers=goals.pool > 0 or untested)
+    roll_done = False
+    if snapshot.rolling:
+        roll_done = not any(w.outdated and w.managed for w in snapshot.workers)
+        needs_offers |= _roll(fleet, snapshot, goals.target)
     _enforce_cap(fleet, knobs)
-    return Plan(tuple(fleet.actions), goals.predicted, goals.target, needs_offers and snapshot.offers is None, memory)
+    return Plan(tuple(fleet.actions), goals.predicted, goals.target, needs_offers and snapshot.offers is None, memory,
+                roll_done)
 
 
 @dataclass(frozen=True)
@@ -339,7 +357,7 @@ def _expected_perf(snapshot: Snapshot) -> float | None:
     return known[len(known) // 2] if known else None
 
 
-def _launch(fleet: _Fleet, snapshot: Snapshot, capacity: float, reason: str) -> bool:
+def _launch(fleet: _Fleet, snapshot: Snapshot, capacity: float, reason: str, replaces: int | None = None) -> bool:
     """Launch onto the best-value offers until `capacity` is covered. True if offers are needed."""
     knobs = snapshot.knobs
     if capacity <= 0 or fleet.count >= knobs.max_workers:
@@ -361,8 +379,9 @@ def _launch(fleet: _Fleet, snapshot: Snapshot, capacity: float, reason: str) -> 
             break
         if offer.id in used:
             continue
-        fleet.actions.append(Action("launch", reason, offer_id=offer.id))
-        fleet.warming.append(WorkerState(-offer.id, "launching", perf or 0.0, offer.price_per_hour, snapshot.now))
+        fleet.actions.append(Action("launch", reason, offer_id=offer.id, replaces=replaces))
+        fleet.warming.append(WorkerState(-offer.id, "launching", perf or 0.0, offer.price_per_hour, snapshot.now,
+                                         replaces=replaces))
         capacity -= perf or 0.0
         limit -= 1
     return False
@@ -396,9 +415,13 @@ def _scale_down(fleet: _Fleet, knobs: Knobs, target: float, kept: float, now: fl
     Only capacity already serving counts: warming workers are not yet proven. A worker with
     requests in flight is left for a later pass. A removed worker is stopped, to start
     again in seconds, unless the pool holds `kept` without it and it was started more than
-    pool_keep_s ago (a relaunch costs more than keeping it stopped that long).
+    pool_keep_s ago (a relaunch costs more than keeping it stopped that long). While an
+    outdated worker serves, only outdated ones are removed (a busy one later, not a newer one).
     """
-    for w in sorted((w for w in fleet.active if w.managed), key=lambda w: (-_value(w), -w.id)):
+    ours = [w for w in fleet.active if w.managed]
+    if any(w.outdated for w in ours):
+        ours = [w for w in ours if w.outdated]
+    for w in _worst_first(ours):
         if w.busy or sum(a.perf for a in fleet.active) - w.perf < target:
             continue
         fleet.active.remove(w)
@@ -424,7 +447,7 @@ def _keep_cold_pool(fleet: _Fleet, snapshot: Snapshot, pool: float, kept: float,
         guess = _expected_perf(snapshot) or 1.0
         return _launch(fleet, snapshot, guess * (knobs.cold_workers - fleet.count),
                        f"cold pool: {fleet.count} workers, cold_workers is {knobs.cold_workers}")
-    for w in sorted(fleet.stopped, key=lambda w: (-_value(w), -w.id)):
+    for w in _worst_first(fleet.stopped):
         young = snapshot.now - w.started_at < knobs.pool_keep_s
         if total - w.perf < kept or fleet.ready_quick <= knobs.cold_workers or young:
             continue
@@ -438,8 +461,48 @@ def _keep_cold_pool(fleet: _Fleet, snapshot: Snapshot, pool: float, kept: float,
 def _enforce_cap(fleet: _Fleet, knobs: Knobs) -> None:
     """More workers than max_workers (the cap was lowered): destroy stopped, then the worst active."""
     excess = fleet.count - knobs.max_workers
-    ranked = sorted(fleet.stopped, key=lambda w: (-_value(w), -w.id)) + sorted(
-        (w for w in fleet.active if w.managed), key=lambda w: (-_value(w), -w.id))
+    ranked = _worst_first(fleet.stopped) + _worst_first(w for w in fleet.active if w.managed)
     for w in ranked[:max(excess, 0)]:
         (fleet.stopped if w in fleet.stopped else fleet.active).remove(w)
         fleet.actions.append(Action("destroy", f"more than max_workers ({knobs.max_workers})", worker_id=w.id))
+
+
+def _roll(fleet: _Fleet, snapshot: Snapshot, target: float) -> bool:
+    """A rolling update's step. An outdated worker (serving ones first) is destroyed once a
+    replacement launched for it serves (or is stopped, benchmarked), it has no request in
+    flight, and the serving capacity without it still meets `target`; until then it gets a
+    replacement launched whenever none is on its way, with at most ROLL_SURGE of the group
+    launching at once. One still warming is replaced once it serves; at max_workers one that
+    can go goes before its replacement launches. True if offers are needed."""
+    knobs = snapshot.knobs
+    members = fleet.active + fleet.warming + fleet.stopped
+    by_old: dict[int, list[WorkerState]] = {}
+    for w in members:
+        if w.replaces is not None and not w.outdated:
+            by_old.setdefault(w.replaces, []).append(w)
+    launching = sum(1 for ws in by_old.values() for w in ws if w.status in WARMING)
+    surge = max(1, math.ceil(ROLL_SURGE * (sum(1 for w in members if w.managed) - launching)))
+    acted = {a.worker_id for a in fleet.actions}
+    outdated = [w for w in members if w.outdated and w.managed and w.id not in acted and w.status not in WARMING]
+    needs_offers = False
+    for old in sorted(outdated, key=lambda w: (w.status not in ACTIVE, -_value(w), w.id)):
+        mine = by_old.get(old.id, [])
+        ready = [w for w in mine if w.status in ACTIVE or w.status == STOPPED and w.benchmarked]
+        can_go = old.status == STOPPED or (not old.busy and sum(w.perf for w in fleet.active if w is not old) >= target)
+        if ready and can_go:
+            _retire(fleet, old, f"rolling update: replaced by worker {ready[0].id}")
+        elif any(w.status in WARMING for w in mine):
+            continue  # its replacement is on its way
+        elif fleet.count >= knobs.max_workers:
+            if can_go:
+                _retire(fleet, old, f"rolling update: at max_workers ({knobs.max_workers}), replaced after it goes")
+        elif launching < surge:
+            before = len(fleet.actions)
+            needs_offers |= _launch(fleet, snapshot, 1e-9, f"rolling update: replaces worker {old.id}", old.id)
+            launching += len(fleet.actions) - before
+    return needs_offers
+
+
+def _retire(fleet: _Fleet, worker: WorkerState, reason: str) -> None:
+    (fleet.stopped if worker in fleet.stopped else fleet.active).remove(worker)
+    fleet.actions.append(Action("destroy", reason, worker_id=worker.id))

@@ -165,7 +165,7 @@ class GroupPass:
         memory = tuple(policy.Hour(float(h.start), float(h.peak), float(h.rise or 0)) for h in group.memory or ())
         backlog, current = queued_and_arriving(workers, self.now)
         return policy.Snapshot(self.now, knobs, tuple(self._state(w) for w in workers), load,
-                               backlog=backlog, current_load=current, memory=memory)
+                               backlog=backlog, current_load=current, memory=memory, rolling=bool(group.rolling))
 
     def _state(self, worker: Worker) -> policy.WorkerState:
         status = worker.status
@@ -179,6 +179,8 @@ class GroupPass:
             managed=worker.launch_label is not None,
             busy=status in policy.ACTIVE and float(worker.queue_load or 0) + float(worker.routed_load or 0) > 0,
             restart_s=float(worker.restart_s) if worker.restart_s else None,
+            outdated=int(worker.generation or 0) < int(self.group.generation or 0),
+            replaces=int(worker.replaces) if worker.replaces is not None else None,
         )
 
     def decide(self, snapshot: policy.Snapshot) -> policy.Plan:
@@ -204,6 +206,13 @@ class GroupPass:
                 continue
             worker = by_id[action.worker_id]  # the policy acts only on workers the scaler launched
             {"destroy": self._destroy, "stop": self._stop, "start": self._start}[action.kind](action, worker)
+
+    def finish_roll(self) -> None:
+        """The rolling update replaced every outdated worker: over, unless a newer one began since."""
+        group = self.group
+        if update_existing(group, [WorkerGroup.rolling.set(False)],
+                           (WorkerGroup.generation == int(group.generation or 0)) & (WorkerGroup.rolling == True)):  # noqa: E712
+            self._record("update workers", f"every worker is of generation {int(group.generation or 0)}", "done")
 
     def _call(self, method, *args) -> str:
         try:
@@ -272,7 +281,7 @@ class GroupPass:
             self._record("launch", action.reason, "failed: PUBLIC_URL is not set, so a new worker could not report",
                          offer_id=action.offer_id)
             return
-        worker, token = register_worker(self.group, now=self.now,
+        worker, token = register_worker(self.group, now=self.now, replaces=action.replaces,
                                         launch_label=lambda worker_id: label(int(self.group.group_id), worker_id))
         name = worker.launch_label
         spec = LaunchSpec(
@@ -318,6 +327,8 @@ def scale_group(provider: Provider, group: WorkerGroup, endpoint: Endpoint, work
         if not run.outcome.auth_failed:
             run.outcome.plan = run.decide(run.snapshot(kept, load))
             run.act(run.outcome.plan, kept)
+            if run.outcome.plan.roll_done:
+                run.finish_roll()
     except ProviderAuthError as error:
         run.outcome.auth_failed = True
         run._record("pass", "the provider refused the key", f"failed: {error}")
