@@ -155,6 +155,7 @@ class Worker(Model):
     generation = NumberAttribute(default=0)  # its group's generation when it was launched
     replaces = NumberAttribute(null=True)  # the older worker a rolling update launched it to replace
     price_per_hour = NumberAttribute(default=0)
+    gpu_name = UnicodeAttribute(null=True)  # as the provider's offer named it, for workers the scaler launched
     unavailable = BooleanAttribute(default=False)  # a stopped machine that can no longer start
     account_id = NumberAttribute()
     endpoint_id = NumberAttribute()

@@ -199,6 +199,7 @@ def _worker_row(worker: Worker) -> dict:
     return {
         "id": int(worker.worker_id),
         "status": worker.status,
+        "gpu_name": worker.gpu_name,
         "cur_load": worker.cur_load,
         "cur_load_rolling_avg": worker.cur_load_rolling_avg,
         "cur_perf": worker.cur_perf,

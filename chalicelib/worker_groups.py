@@ -208,7 +208,7 @@ def _set_rolling(group: WorkerGroup, actions: list, event: Event) -> None:
 
 def register_worker(group: WorkerGroup, instance_id: int | None = None, now: float | None = None,
                     launch_label: Callable[[int], str] | None = None,
-                    replaces: int | None = None) -> tuple[Worker, str]:
+                    replaces: int | None = None, gpu_name: str | None = None) -> tuple[Worker, str]:
     """Create a worker record in `group`; returns it and its `mtoken` (shown only now).
 
     With `launch_label` (worker id -> the instance's label) it is a worker the scaler is launching,
@@ -228,6 +228,7 @@ def register_worker(group: WorkerGroup, instance_id: int | None = None, now: flo
         status="launching" if launch_label else "starting",
         generation=int(group.generation or 0),
         replaces=replaces,
+        gpu_name=gpu_name or None,
         started_at=now,
         expires_at=epoch(now + settings.registration_timeout_s()),
     )

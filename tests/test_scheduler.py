@@ -72,6 +72,7 @@ def test_a_pass_launches_what_the_target_needs_with_labels_and_env(fake, vast, g
     boot(fake, T0 + 60)
     assert scheduler.run_pass(vast, now=T0 + 60).count("launch") == 0
     assert {w.status for w in records(group)} == {"idle"}
+    assert {w.gpu_name for w in records(group)} == {"RTX 4090"}  # from the offer it was launched on
 
 
 def test_with_30_percent_of_calls_failing_it_converges_without_duplicates_or_orphans(fake, vast, group):

@@ -106,6 +106,7 @@ class GroupPass:
     def __init__(self, provider: Provider, group: WorkerGroup, endpoint: Endpoint, now: float):
         self.provider, self.group, self.endpoint, self.now = provider, group, endpoint, now
         self.outcome = Outcome(int(group.group_id))
+        self.gpu_names: dict[int, str] = {}  # offer id -> its GPU, from the search
 
     # --- reconcile ------------------------------------------------------------------
     def reconcile(self, workers: list[Worker], instances: list[Instance]) -> list[Worker]:
@@ -189,6 +190,7 @@ class GroupPass:
             found = self.provider.search_offers(self.group.search_params, float(self.group.gpu_ram),
                                                 limit=max(snapshot.knobs.max_workers, 1))
             offers = tuple(policy.Offer(o.id, o.price_per_hour) for o in found)
+            self.gpu_names = {o.id: o.gpu_name for o in found}
             plan = policy.decide(replace(snapshot, offers=offers))
         return plan
 
@@ -282,6 +284,7 @@ class GroupPass:
                          offer_id=action.offer_id)
             return
         worker, token = register_worker(self.group, now=self.now, replaces=action.replaces,
+                                        gpu_name=self.gpu_names.get(action.offer_id),
                                         launch_label=lambda worker_id: label(int(self.group.group_id), worker_id))
         name = worker.launch_label
         spec = LaunchSpec(
