@@ -73,6 +73,9 @@ def main() -> int:
             "group stats (timeseries)": ("post", "/get_autogroup_stats/", {
                 "id": group_id, "api_key": key, "metric_name": "curload", "t1": now - 3600, "t2": now}),
             "endpoint workers": ("post", "/get_endpoint_workers/", {"id": endpoint_id, "api_key": endpoint["api_key"]}),
+            "endpoint logs": ("post", "/get_endpoint_logs/", {"id": endpoint_id, "api_key": key}),
+            "group logs": ("post", "/get_autogroup_logs/", {"id": group_id, "api_key": key, "tail": 50}),
+            "rolling update (start)": ("post", "/update_workers/", {"workergroup_id": group_id, "api_key": key}),
         }
         print("| call | DynamoDB requests | by operation |")
         print("|---|---:|---|")

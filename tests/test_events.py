@@ -131,3 +131,18 @@ def test_update_workers_needs_the_account_key_of_the_groups_owner(api, other_api
     assert other_api.call("POST", "/update_workers/", body)[0] == 404
     assert api.call("POST", "/update_workers/", {"workergroup_id": "seven"})[0] == 400
     assert api.ok("GET", f"/api/v0/autojobs/{group['id']}/")["result"]["rolling"] is False
+
+
+def test_starting_a_rolling_update_costs_four_requests(api, group, dynamodb_calls):
+    dynamodb_calls.clear()
+    api.ok("POST", "/update_workers/", {"workergroup_id": group["id"]})
+    # key, group; its workers; the group's generation and the event in one transaction
+    assert dict(dynamodb_calls) == {"GetItem": 2, "Query": 1, "TransactWriteItems": 1}
+
+
+def test_a_report_that_logs_an_event_still_costs_two_requests(api, group, dynamodb_calls):
+    worker = api.worker(group)
+    dynamodb_calls.clear()
+    api.report(worker, loadtime=3.0, max_perf=10.0, url="http://10.0.0.1:5000")
+    assert dict(dynamodb_calls) == {"GetItem": 1, "TransactWriteItems": 1}  # the event is in the transaction
+    assert "loaded" in group_logs(api, group)["info0"]
