@@ -69,7 +69,8 @@ def line(event: Event, level: int) -> str:
 
 
 def render(events: list[Event], tail: int | None = None) -> dict[str, str]:
-    """The log at each level, newline-joined, its last `tail` lines when given (> 0)."""
+    """The log at each level, newline-joined, its last `tail` lines when given (> 0): each
+    level's own last lines, so a quiet level is not crowded out by the noisier ones."""
     texts = {}
     for level, name in enumerate(LEVELS):
         lines = [line(e, level) for e in events if _shown_at(e) <= level]

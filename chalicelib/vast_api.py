@@ -230,10 +230,9 @@ def _logs(kind: str) -> dict:
     """The endpoint's or group's recent events at every level, as the CLI prints them."""
     request = _request()
     tail = v.integer(request, "tail", None, minimum=-1)  # -1 (or 0): all
-    limit = events.MAX_EVENTS if tail is None or tail <= 0 else min(tail, events.MAX_EVENTS)
     endpoint, _, ident, group_id = _target(request, kind)
-    found = (events.recent(group_id=group_id, limit=limit) if group_id is not None
-             else events.recent(endpoint_id=int(endpoint.endpoint_id), limit=limit))
+    found = (events.recent(group_id=group_id) if group_id is not None
+             else events.recent(endpoint_id=int(endpoint.endpoint_id)))
     return {"success": True, "id": ident, "endpoint": endpoint.endpoint_name, **events.render(found, tail)}
 
 

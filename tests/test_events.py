@@ -146,3 +146,11 @@ def test_a_report_that_logs_an_event_still_costs_two_requests(api, group, dynamo
     api.report(worker, loadtime=3.0, max_perf=10.0, url="http://10.0.0.1:5000")
     assert dict(dynamodb_calls) == {"GetItem": 1, "TransactWriteItems": 1}  # the event is in the transaction
     assert "loaded" in group_logs(api, group)["info0"]
+
+
+def test_tail_counts_each_levels_own_lines(api, group):
+    save(group, "launch", reason="the one that took effect", t=1_000_000)
+    for i in range(3):
+        save(group, "stop", "skipped: requests reached it since the pass read it", t=1_000_001 + i)
+    log = group_logs(api, group, tail=1)
+    assert "the one that took effect" in log["info0"] and "skipped" in log["trace"]
