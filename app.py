@@ -1,11 +1,11 @@
 """The Chalice app: wiring only. Each API surface is a blueprint under chalicelib/."""
 from chalice import Chalice, Rate
 
-from chalicelib.admin_api import admin_api
-from chalicelib.middleware import handle_request
 from chalicelib.scaling import scheduler
-from chalicelib.unrouted import unrouted
-from chalicelib.vast_api import vast_api
+from chalicelib.surfaces.admin.routes import admin_api
+from chalicelib.surfaces.middleware import handle_request
+from chalicelib.surfaces.unrouted import unrouted
+from chalicelib.surfaces.vast.routes import vast_api
 
 app = Chalice(app_name="gpu-control-plane")
 app.register_blueprint(vast_api)

@@ -33,8 +33,8 @@ from devstack.stack import stage_environment  # noqa: E402
 os.environ.update(stage_environment("local"))
 
 from app import app  # noqa: E402
-from chalicelib import models  # noqa: E402
-from chalicelib.accounts import create_account  # noqa: E402
+from chalicelib.core import store as models  # noqa: E402
+from chalicelib.core.auth.accounts import create_account  # noqa: E402
 
 
 def main() -> int:

@@ -28,8 +28,8 @@ botocore.handlers.BUILTIN_HANDLERS.append(("before-call.dynamodb", lambda model,
 
 from moto import mock_aws  # noqa: E402
 
-from chalicelib import models  # noqa: E402
-from chalicelib.models import Endpoint, Worker, WorkerGroup, epoch  # noqa: E402
+from chalicelib.core import store as models  # noqa: E402
+from chalicelib.core.store import Endpoint, Worker, WorkerGroup, epoch  # noqa: E402
 from chalicelib.providers import Instance  # noqa: E402
 from chalicelib.scaling import scheduler  # noqa: E402
 from chalicelib.scaling.scale_group import label  # noqa: E402

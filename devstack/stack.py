@@ -82,7 +82,7 @@ class Stack:
     @property
     def env(self) -> dict[str, str]:
         """The environment of the API process and of anything that talks to its tables."""
-        from chalicelib.credentials import hash_secret
+        from chalicelib.core.auth.credentials import hash_secret
 
         return {
             **QUICK_FLEET,
@@ -128,8 +128,8 @@ class Stack:
         saved = dict(os.environ)
         os.environ.update(self.env)
         try:
-            from chalicelib import models
-            from chalicelib.accounts import create_account
+            from chalicelib.core import store as models
+            from chalicelib.core.auth.accounts import create_account
 
             models.create_tables()
             _, self.api_key = create_account("local", self.api_key)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pynamodb.attributes import TTLAttribute
 
-from chalicelib.models import MODELS
+from chalicelib.core.store import MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
 

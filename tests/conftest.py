@@ -66,8 +66,9 @@ def _one_request_at_a_time(self, event_name, request, **kwargs):
 BotocoreStubber.__call__ = _one_request_at_a_time
 
 from app import app  # noqa: E402
-from chalicelib import models, server_keys  # noqa: E402
-from chalicelib.accounts import create_account  # noqa: E402
+from chalicelib.core import store as models  # noqa: E402
+from chalicelib.core.auth import server_keys  # noqa: E402
+from chalicelib.core.auth.accounts import create_account  # noqa: E402
 
 
 @pytest.fixture(scope="session")

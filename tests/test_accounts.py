@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import logging
 
-from chalicelib import accounts
-from chalicelib.credentials import hash_secret
-from chalicelib.models import ApiKey
+from chalicelib.core.auth import accounts
+from chalicelib.core.auth.credentials import hash_secret
+from chalicelib.core.store import ApiKey
 
 
 def test_the_admin_api_creates_an_account_whose_key_works(client, api, monkeypatch):

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from chalicelib import events
-from chalicelib.models import Event, bind
+from chalicelib.core.fleet import events
+from chalicelib.core.store import Event, bind
 
 LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC group \d+: ")
 

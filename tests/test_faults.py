@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from chalicelib.models import StatBucket, Worker
+from chalicelib.core.store import StatBucket, Worker
 from chalicelib.providers.vast import VastProvider
 from chalicelib.scaling import scheduler
 from tests.test_scheduler import assert_no_orphans_or_duplicates, records
@@ -34,7 +34,7 @@ def test_dynamodb_requests_failing_transiently_lose_and_double_nothing(api, fake
     vast = VastProvider(fake.url, fake.api_key, timeout_s=2, backoff_s=0.01, max_backoff_s=0.05, attempts=3)
     endpoint = api.endpoint("llm")
     group = api.group(endpoint, min_load=27, cold_mult=1, cold_workers=0, test_workers=3)
-    from chalicelib.models import WorkerGroup
+    from chalicelib.core.store import WorkerGroup
 
     group_row = WorkerGroup.get(group["user_id"], group["id"])
     counts: dict[int, tuple[str, int]] = {}  # worker id -> (mtoken, its cumulative count)

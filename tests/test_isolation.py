@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from chalicelib import models
-from chalicelib.credentials import hash_secret
+from chalicelib.core import store as models
+from chalicelib.core.auth.credentials import hash_secret
 
 ADMIN_TOKEN = "operator-secret-for-isolation"
 

@@ -12,7 +12,7 @@ import psutil
 import pytest
 import requests
 
-from chalicelib.models import Worker, bind
+from chalicelib.core.store import Worker, bind
 from chalicelib.providers import LaunchSpec, ProviderError
 from chalicelib.providers.local import LocalProvider, _alive, _started
 from chalicelib.scaling import scheduler

@@ -8,9 +8,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from chalicelib import routing
-from chalicelib.models import Worker, epoch
-from chalicelib.routing import choose_worker
+from chalicelib.core.fleet import routing
+from chalicelib.core.fleet.routing import choose_worker
+from chalicelib.core.store import Worker, epoch
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_queue_limit_counts_work_routed_since_the_last_report():
 
 
 def test_the_request_idx_given_out_is_one_the_route_call_accepts_back(api, endpoint, monkeypatch):
-    from chalicelib import routing
+    from chalicelib.core.fleet import routing
 
     monkeypatch.setattr(routing.secrets, "randbelow", lambda n: n - 1)  # the largest it can draw
     first = route(api, endpoint)

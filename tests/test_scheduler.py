@@ -6,16 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib import worker_status
-from chalicelib.accounts import create_account
-from chalicelib.credentials import Principal
-from chalicelib.endpoints import create_endpoint
-from chalicelib.models import Event, Worker, WorkerGroup
+from chalicelib.core.auth.accounts import create_account
+from chalicelib.core.auth.credentials import Principal
+from chalicelib.core.fleet import worker_status
+from chalicelib.core.fleet.endpoints import create_endpoint
+from chalicelib.core.fleet.worker_groups import create_group
+from chalicelib.core.store import Event, Worker, WorkerGroup
 from chalicelib.providers import Instance, ProviderError
 from chalicelib.providers.vast import VastProvider
 from chalicelib.scaling import policy, scheduler
 from chalicelib.scaling.scale_group import GroupPass, label, queued_and_arriving
-from chalicelib.worker_groups import create_group
 from tests.support.fake_vast import FakeVast
 
 T0 = 1_800_000_000.0
@@ -381,7 +381,7 @@ WRITE_PATHS = {
 @pytest.mark.parametrize("provider", [_Obliging(), _Refusing()], ids=["provider obliges", "provider refuses"])
 @pytest.mark.parametrize("path", WRITE_PATHS)
 def test_no_write_of_a_pass_brings_a_deleted_worker_back(group, path, provider):
-    from chalicelib.worker_groups import register_worker
+    from chalicelib.core.fleet.worker_groups import register_worker
 
     worker, _ = register_worker(group, instance_id=7, now=T0)
     worker.delete()
@@ -416,7 +416,7 @@ def test_a_launch_whose_worker_was_deleted_meanwhile_leaves_no_partial_row(group
 
 
 def endpoint_of(group):
-    from chalicelib.models import Endpoint
+    from chalicelib.core.store import Endpoint
 
     return Endpoint.get(int(group.account_id), int(group.endpoint_id))
 
@@ -433,7 +433,7 @@ def test_a_steady_pass_over_one_group_costs_six_requests(fake, vast, group, dyna
 
 
 def test_a_rolling_update_replaces_every_worker_while_the_target_keeps_serving(fake, vast, group):
-    from chalicelib.worker_groups import start_rolling_update
+    from chalicelib.core.fleet.worker_groups import start_rolling_update
 
     scheduler.run_pass(vast, now=T0)
     boot(fake, T0 + 30)

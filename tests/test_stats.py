@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import stats, worker_status
-from chalicelib.models import bind
+from chalicelib.core.fleet import stats, worker_status
+from chalicelib.core.store import bind
 
 METRICS = ("nworkers", "totreqs", "curload", "capacity", "reliable", "reqrate")
 

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib.models import Endpoint
+from chalicelib.core.store import Endpoint
 from chalicelib.scaling import wake
 from chalicelib.scaling.policy import should_wake
 from devstack.stack import free_port

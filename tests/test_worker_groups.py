@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.models import Endpoint, Worker, WorkerGroup
-from chalicelib.worker_groups import effective_knobs
+from chalicelib.core.fleet.worker_groups import effective_knobs
+from chalicelib.core.store import Endpoint, Worker, WorkerGroup
 
 
 def test_create_by_endpoint_name_or_id_with_vasts_fields(api):

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from chalicelib.models import Worker
-from chalicelib.worker_status import Report, is_stale, next_state, parse_report
+from chalicelib.core.fleet.worker_status import Report, is_stale, next_state, parse_report
+from chalicelib.core.store import Worker
 
 
 @pytest.fixture
@@ -193,7 +193,7 @@ def test_generations_are_told_apart_by_their_fields():
 
 
 def test_a_worker_deleted_between_read_and_write_gets_401_and_nothing_is_written(api, group, monkeypatch):
-    from chalicelib import worker_status as module
+    from chalicelib.core.fleet import worker_status as module
 
     worker = api.worker(group)
     real = module.authenticate_worker

@@ -64,7 +64,7 @@ class Provider(Protocol):
 
 def from_settings() -> Provider:
     """The provider the settings name (PROVIDER, VAST_API_URL, VAST_API_KEY)."""
-    from chalicelib import settings
+    from chalicelib.core import settings
 
     name = settings.provider_name()
     if name == "vast":

@@ -10,12 +10,13 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 
-from chalicelib import settings, stats
-from chalicelib.events import new_event
-from chalicelib.models import Endpoint, Event, LoadHour, StatBucket, Worker, WorkerGroup, epoch, update_existing
+from chalicelib.core import settings
+from chalicelib.core.fleet import stats
+from chalicelib.core.fleet.events import new_event
+from chalicelib.core.fleet.worker_groups import effective_knobs, register_worker
+from chalicelib.core.store import Endpoint, Event, LoadHour, StatBucket, Worker, WorkerGroup, epoch, update_existing
 from chalicelib.providers import Instance, LaunchSpec, Provider, ProviderAuthError, ProviderError, ProviderUnavailable
 from chalicelib.scaling import policy
-from chalicelib.worker_groups import effective_knobs, register_worker
 
 LABEL_PREFIX = "gpucp"
 

@@ -11,8 +11,10 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from chalicelib import providers, settings
-from chalicelib.models import (
+from chalicelib import providers
+from chalicelib.core import settings
+from chalicelib.core.observability import logger, metrics
+from chalicelib.core.store import (
     Endpoint,
     Event,
     Worker,
@@ -23,7 +25,6 @@ from chalicelib.models import (
     is_transient,
     missing_fields,
 )
-from chalicelib.observability import logger, metrics
 from chalicelib.providers import Provider, ProviderError
 from chalicelib.scaling.policy import Knobs
 from chalicelib.scaling.scale_group import Outcome, failed_pass, load_history, scale_group

@@ -16,9 +16,9 @@ from typing import Any
 import boto3
 import requests
 
-from chalicelib import settings
-from chalicelib.models import Endpoint, update_existing
-from chalicelib.observability import logger, metrics
+from chalicelib.core import settings
+from chalicelib.core.observability import logger, metrics
+from chalicelib.core.store import Endpoint, update_existing
 
 _last_wake: dict[int, float] = {}  # per API instance, saves the conditional write while it would fail
 

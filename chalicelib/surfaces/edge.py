@@ -8,11 +8,11 @@ from typing import Any
 from chalice import Response
 from chalice.app import Request
 
-from chalicelib.credentials import Principal, authenticate
-from chalicelib.errors import ApiError, unavailable
-from chalicelib.models import is_transient
-from chalicelib.observability import logger
-from chalicelib.validation import json_object
+from chalicelib.core.auth.credentials import Principal, authenticate
+from chalicelib.core.errors import ApiError, unavailable
+from chalicelib.core.observability import logger
+from chalicelib.core.store import is_transient
+from chalicelib.core.validation import json_object
 
 # Clients send JSON under several content types (curl -d defaults to a form type).
 CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded"]

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pynamodb.exceptions import PutError
 
-from chalicelib.models import ServerKeys, bind
+from chalicelib.core.store import ServerKeys, bind
 
 _ITEM = "server-keys"
 _cache: dict[str, Keys] = {}

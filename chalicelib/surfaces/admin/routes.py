@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib import settings
-from chalicelib import validation as v
-from chalicelib.accounts import create_account
-from chalicelib.api import CONTENT_TYPES, bearer_key, body, json_errors
-from chalicelib.credentials import matches
-from chalicelib.errors import ApiError, unauthorized
-from chalicelib.validation import is_text
+from chalicelib.core import settings
+from chalicelib.core import validation as v
+from chalicelib.core.auth.accounts import create_account
+from chalicelib.core.auth.credentials import matches
+from chalicelib.core.errors import ApiError, unauthorized
+from chalicelib.core.validation import is_text
+from chalicelib.surfaces.edge import CONTENT_TYPES, bearer_key, body, json_errors
 
 admin_api = Blueprint(__name__)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from chalicelib import settings
-from chalicelib.models import Event, Worker, epoch, event_key
+from chalicelib.core import settings
+from chalicelib.core.store import Event, Worker, epoch, event_key
 
 LEVELS = ("info0", "info1", "trace", "debug")
 MAX_EVENTS = 500  # read per call: the log is for the recent past, the stats for the long run

@@ -7,10 +7,10 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import validation as v
-from chalicelib.credentials import Principal, endpoint_api_key, hash_secret, new_endpoint_key
-from chalicelib.errors import bad_request, conflict, not_found
-from chalicelib.models import (
+from chalicelib.core import validation as v
+from chalicelib.core.auth.credentials import Principal, endpoint_api_key, hash_secret, new_endpoint_key
+from chalicelib.core.errors import bad_request, conflict, not_found
+from chalicelib.core.store import (
     ROUTING_FIELDS,
     ApiKey,
     Endpoint,

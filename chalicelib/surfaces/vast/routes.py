@@ -9,12 +9,13 @@ from collections.abc import Callable
 
 from chalice import Blueprint, Response
 
-from chalicelib import accounts, endpoints, events, routing, server_keys, stats, worker_groups, worker_status
-from chalicelib import validation as v
-from chalicelib.api import CONTENT_TYPES, account, bearer_key, body, json_errors
-from chalicelib.credentials import Principal, authenticate, key_row
-from chalicelib.errors import not_found
-from chalicelib.models import Endpoint, Event, Worker
+from chalicelib.core import validation as v
+from chalicelib.core.auth import accounts, server_keys
+from chalicelib.core.auth.credentials import Principal, authenticate, key_row
+from chalicelib.core.errors import not_found
+from chalicelib.core.fleet import endpoints, events, routing, stats, worker_groups, worker_status
+from chalicelib.core.store import Endpoint, Event, Worker
+from chalicelib.surfaces.edge import CONTENT_TYPES, account, bearer_key, body, json_errors
 
 vast_api = Blueprint(__name__)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api import error_response
-from chalicelib.errors import ApiError
+from chalicelib.core.errors import ApiError
+from chalicelib.surfaces.edge import error_response
 
 unrouted = Blueprint(__name__)
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]

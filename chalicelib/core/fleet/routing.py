@@ -11,13 +11,22 @@ from dataclasses import dataclass
 
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import server_keys, stats
-from chalicelib import validation as v
-from chalicelib.credentials import Principal, key_row
-from chalicelib.endpoints import get_endpoint
-from chalicelib.errors import not_found
-from chalicelib.models import ROUTING_FIELDS, ApiKey, Endpoint, Worker, WorkersByEndpoint, connection, update_existing
-from chalicelib.observability import metrics
+from chalicelib.core import validation as v
+from chalicelib.core.auth import server_keys
+from chalicelib.core.auth.credentials import Principal, key_row
+from chalicelib.core.errors import not_found
+from chalicelib.core.fleet import stats
+from chalicelib.core.fleet.endpoints import get_endpoint
+from chalicelib.core.observability import metrics
+from chalicelib.core.store import (
+    ROUTING_FIELDS,
+    ApiKey,
+    Endpoint,
+    Worker,
+    WorkersByEndpoint,
+    connection,
+    update_existing,
+)
 from chalicelib.scaling.policy import should_wake
 from chalicelib.scaling.wake import wake
 

@@ -1,7 +1,7 @@
 """Accounts: created by an operator, each with one console API key shown once.
 
 Also a command line for operators with AWS access:
-    python -m chalicelib.accounts create --name NAME [--key KEY]
+    python -m chalicelib.core.auth.accounts create --name NAME [--key KEY]
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import time
 
 from pynamodb.exceptions import PutError
 
-from chalicelib.credentials import hash_secret, new_token
-from chalicelib.errors import bad_request, conflict
-from chalicelib.models import ApiKey, bind, next_id
+from chalicelib.core.auth.credentials import hash_secret, new_token
+from chalicelib.core.errors import bad_request, conflict
+from chalicelib.core.store import ApiKey, bind, next_id
 
 
 def create_account(name: str, api_key: str | None = None) -> tuple[int, str]:
@@ -50,7 +50,7 @@ def user_record(row: ApiKey) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m chalicelib.accounts")
+    parser = argparse.ArgumentParser(prog="python -m chalicelib.core.auth.accounts")
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", help="create an account and print its api key once")
     create.add_argument("--name", required=True)

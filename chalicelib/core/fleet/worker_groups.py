@@ -9,14 +9,21 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import settings
-from chalicelib import validation as v
-from chalicelib.credentials import Principal, hash_secret, new_token
-from chalicelib.endpoints import KNOBS as ENDPOINT_KNOBS
-from chalicelib.endpoints import MAX_GROUPS, find_by_name, get_endpoint, list_endpoints, parse_knobs, refuse_incomplete
-from chalicelib.errors import bad_request, conflict, not_found
-from chalicelib.events import new_event
-from chalicelib.models import (
+from chalicelib.core import settings
+from chalicelib.core import validation as v
+from chalicelib.core.auth.credentials import Principal, hash_secret, new_token
+from chalicelib.core.errors import bad_request, conflict, not_found
+from chalicelib.core.fleet.endpoints import KNOBS as ENDPOINT_KNOBS
+from chalicelib.core.fleet.endpoints import (
+    MAX_GROUPS,
+    find_by_name,
+    get_endpoint,
+    list_endpoints,
+    parse_knobs,
+    refuse_incomplete,
+)
+from chalicelib.core.fleet.events import new_event
+from chalicelib.core.store import (
     Endpoint,
     Event,
     Worker,

@@ -5,7 +5,7 @@ import json
 import math
 from typing import Any
 
-from chalicelib.errors import bad_request
+from chalicelib.core.errors import bad_request
 
 REQUIRED = object()  # the default that makes a field mandatory
 LARGEST = 1e15  # beyond any real knob, and within what DynamoDB numbers hold exactly

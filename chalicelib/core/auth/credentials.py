@@ -15,10 +15,10 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from chalicelib import server_keys
-from chalicelib.errors import unauthorized
-from chalicelib.models import ApiKey, Endpoint
-from chalicelib.validation import is_text
+from chalicelib.core.auth import server_keys
+from chalicelib.core.errors import unauthorized
+from chalicelib.core.store import ApiKey, Endpoint
+from chalicelib.core.validation import is_text
 
 
 def hash_secret(value: str) -> str:

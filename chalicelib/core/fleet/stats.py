@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import settings
-from chalicelib import validation as v
-from chalicelib.errors import bad_request
-from chalicelib.models import TOTALS_T, StatBucket, Worker, epoch
+from chalicelib.core import settings
+from chalicelib.core import validation as v
+from chalicelib.core.errors import bad_request
+from chalicelib.core.store import TOTALS_T, StatBucket, Worker, epoch
 
 METRICS = ("nworkers", "totreqs", "curload", "capacity", "reliable", "reqrate")
 _SUMS = ("work", "capacity_s", "reqs", "ok", "failed", "unmet_work", "unmet_reqs")

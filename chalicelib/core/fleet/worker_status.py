@@ -21,13 +21,14 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import settings, stats
-from chalicelib import validation as v
-from chalicelib.credentials import hash_secret
-from chalicelib.errors import bad_request, unauthorized, unavailable
-from chalicelib.events import worker_event
-from chalicelib.models import Event, Worker, connection, epoch
-from chalicelib.observability import metrics
+from chalicelib.core import settings
+from chalicelib.core import validation as v
+from chalicelib.core.auth.credentials import hash_secret
+from chalicelib.core.errors import bad_request, unauthorized, unavailable
+from chalicelib.core.fleet import stats
+from chalicelib.core.fleet.events import worker_event
+from chalicelib.core.observability import metrics
+from chalicelib.core.store import Event, Worker, connection, epoch
 
 DEFAULT_INTERVAL_S = 10.0  # assumed span of a first report; workers report every 10 s
 MAX_SPAN_S = 60.0  # a longer silence is not credited as capacity in one bucket

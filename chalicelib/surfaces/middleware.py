@@ -10,8 +10,8 @@ from collections.abc import Callable
 from chalice import Response
 from chalice.app import Request
 
-from chalicelib.models import bind
-from chalicelib.observability import logger, metrics
+from chalicelib.core.observability import logger, metrics
+from chalicelib.core.store import bind
 
 
 def handle_request(event: Request, get_response: Callable[[Request], Response]) -> Response:
