@@ -38,6 +38,9 @@ from chalice.compat import parse_qs, urlparse
 from chalice.config import Config
 from chalice.deploy.validate import validate_routes
 
+from chalicelib.core.errors import no_such_call
+from chalicelib.surfaces.owners import error_body_for
+
 ROOT = Path(__file__).resolve().parents[1]
 BACKLOG = 128
 
@@ -58,9 +61,9 @@ class NoRoute(local.LocalGatewayException):
     CODE = 404
 
     def __init__(self, method: str, path: str):
-        shown = path if len(path) <= 200 else path[:200] + "..."
-        body = error_body("not_found", f"no such call: {method} {shown}")  # no header repeated: they may hold keys
-        super().__init__({"Content-Type": "application/json"}, body)
+        """The app's own 404 for the path, in its surface's envelope; no header repeated (they may hold keys)."""
+        body = error_body_for(path)(no_such_call(method, path))
+        super().__init__({"Content-Type": "application/json"}, json.dumps(body, separators=(",", ":")).encode())
 
 
 class RouteMatcher(local.RouteMatcher):

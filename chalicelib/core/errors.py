@@ -1,34 +1,43 @@
-"""The one error type handlers raise; the surface turns it into a JSON reply."""
+"""The one error type the core raises: what went wrong, by meaning. Each surface renders it
+in its own envelope (surfaces/*/envelope.py)."""
 from __future__ import annotations
 
 
 class ApiError(Exception):
-    """A 4xx answer: `code` is machine-readable, `msg` names what was wrong."""
+    """A 4xx (or a 503 worth retrying): `status`, a machine-readable `code`, and a `message`
+    naming what was wrong."""
 
-    def __init__(self, status: int, code: str, msg: str, retry_after_s: int | None = None):
-        super().__init__(msg)
-        self.status, self.code, self.msg, self.retry_after_s = status, code, msg, retry_after_s
-
-    def body(self) -> dict:
-        return {"success": False, "error": self.code, "msg": self.msg}
+    def __init__(self, status: int, code: str, message: str, retry_after_s: int | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.retry_after_s = status, code, message, retry_after_s
 
 
-def bad_request(msg: str) -> ApiError:
-    return ApiError(400, "invalid_args", msg)
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, "invalid_args", message)
 
 
-def unauthorized(msg: str = "missing or invalid api key") -> ApiError:
-    return ApiError(401, "unauthorized", msg)
+def unauthorized(message: str = "missing or invalid api key") -> ApiError:
+    return ApiError(401, "unauthorized", message)
+
+
+def forbidden(code: str, message: str) -> ApiError:
+    return ApiError(403, code, message)
 
 
 def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
 
 
-def conflict(msg: str) -> ApiError:
-    return ApiError(409, "conflict", msg)
+def no_such_call(method: str, path: str) -> ApiError:
+    """The 404 for `method path`; the path is named, never a header or the query (they may hold keys)."""
+    shown = path if len(path) <= 200 else path[:200] + "..."
+    return ApiError(404, "not_found", f"no such call: {method} {shown}")
 
 
-def unavailable(msg: str, retry_after_s: int = 1) -> ApiError:
+def conflict(message: str) -> ApiError:
+    return ApiError(409, "conflict", message)
+
+
+def unavailable(message: str, retry_after_s: int = 1) -> ApiError:
     """A 503 for a transient failure: nothing was written, the same call may be sent again."""
-    return ApiError(503, "unavailable", msg, retry_after_s)
+    return ApiError(503, "unavailable", message, retry_after_s)

@@ -1,4 +1,4 @@
-"""Edge helpers shared by the blueprints: reading the request, finding the caller's key."""
+"""What every surface does at its edge: read the body, find the caller's key, answer errors."""
 from __future__ import annotations
 
 import functools
@@ -36,27 +36,30 @@ def account(request: Request) -> Principal:
     return authenticate(bearer_key(request), allow_endpoint_keys=False)
 
 
-def json_errors(view: Callable) -> Callable:
-    """Answer an ApiError raised by `view` with its status and JSON body, and a DynamoDB
-    failure of the moment with a 503 and Retry-After (every write is one conditional
-    request or one transaction, so nothing is half-written).
+def answering_errors(error_body: Callable[[ApiError], dict]) -> Callable[[Callable], Callable]:
+    """A view decorator: an ApiError raised by the view is answered with its status and
+    `error_body(error)` (the surface's envelope); a DynamoDB failure of the moment with a 503
+    and Retry-After (every write is one conditional request or one transaction, so nothing
+    is half-written).
 
     (Chalice turns view exceptions into 500s before middleware sees them.)
     """
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except ApiError as error:
-            return error_response(error)
-        except Exception as error:
-            if not is_transient(error):
-                raise
-            logger.warning("DynamoDB failed transiently", error=type(error).__name__)
-            return error_response(unavailable("the database is busy; send the request again"))
-    return wrapped
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return view(*args, **kwargs)
+            except ApiError as error:
+                return error_response(error, error_body)
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                logger.warning("DynamoDB failed transiently", error=type(error).__name__)
+                return error_response(unavailable("the database is busy; send the request again"), error_body)
+        return wrapped
+    return decorate
 
 
-def error_response(error: ApiError) -> Response:
+def error_response(error: ApiError, error_body: Callable[[ApiError], dict]) -> Response:
     headers = {"Retry-After": str(error.retry_after_s)} if error.retry_after_s is not None else None
-    return Response(body=error.body(), status_code=error.status, headers=headers)
+    return Response(body=error_body(error), status_code=error.status, headers=headers)

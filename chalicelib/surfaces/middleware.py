@@ -10,8 +10,10 @@ from collections.abc import Callable
 from chalice import Response
 from chalice.app import Request
 
+from chalicelib.core.errors import ApiError
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.store import bind
+from chalicelib.surfaces.owners import error_body_for, request_path
 
 
 def handle_request(event: Request, get_response: Callable[[Request], Response]) -> Response:
@@ -19,8 +21,9 @@ def handle_request(event: Request, get_response: Callable[[Request], Response]) 
     bind()
     response = get_response(event)
     if 400 <= response.status_code < 500 and isinstance(response.body, dict) and "Code" in response.body:
-        # Chalice's own 4xx (unsupported media type, method not allowed): in our error shape.
-        response.body = {"success": False, "error": response.body["Code"], "msg": response.body.get("Message", "")}
+        # Chalice's own 4xx (unsupported media type, method not allowed): in the envelope of the path's surface.
+        error = ApiError(response.status_code, response.body["Code"], response.body.get("Message", ""))
+        response.body = error_body_for(request_path(event))(error)
     logger.info(
         "request",
         method=event.method,

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.core.errors import ApiError
+from chalicelib.core.errors import no_such_call
 from chalicelib.surfaces.edge import error_response
+from chalicelib.surfaces.owners import error_body_for, request_path
 
 unrouted = Blueprint(__name__)
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
@@ -18,12 +19,5 @@ METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 @unrouted.route("/{proxy+}", methods=METHODS, content_types=["*/*"])
 def unknown_path() -> Response:
     request = unrouted.current_request
-    params = request.uri_params or {}
-    path = "/" + (params.get("proxy") or params.get("proxy+") or "")  # API Gateway's name, chalice local's
-    return error_response(unknown(request.method, path))
-
-
-def unknown(method: str, path: str) -> ApiError:
-    """The 404 for `method path`; the path is named, never a header or the query (they may hold keys)."""
-    shown = path if len(path) <= 200 else path[:200] + "..."
-    return ApiError(404, "not_found", f"no such call: {method} {shown}")
+    path = request_path(request)
+    return error_response(no_such_call(request.method, path), error_body_for(path))

@@ -7,9 +7,10 @@ from chalicelib.core import settings
 from chalicelib.core import validation as v
 from chalicelib.core.auth.accounts import create_account
 from chalicelib.core.auth.credentials import matches
-from chalicelib.core.errors import ApiError, unauthorized
+from chalicelib.core.errors import forbidden, unauthorized
 from chalicelib.core.validation import is_text
-from chalicelib.surfaces.edge import CONTENT_TYPES, bearer_key, body, json_errors
+from chalicelib.surfaces.admin.envelope import error_body
+from chalicelib.surfaces.edge import CONTENT_TYPES, answering_errors, bearer_key, body
 
 admin_api = Blueprint(__name__)
 
@@ -17,14 +18,14 @@ admin_api = Blueprint(__name__)
 def _require_admin() -> None:
     expected = settings.admin_token_hash()
     if not expected:
-        raise ApiError(403, "admin_disabled", "the admin API is off: ADMIN_TOKEN_HASH is not set for this stage")
+        raise forbidden("admin_disabled", "the admin API is off: ADMIN_TOKEN_HASH is not set for this stage")
     token = bearer_key(admin_api.current_request)
     if not token or not is_text(token) or not matches(token, expected):
         raise unauthorized("missing or invalid admin token")
 
 
 @admin_api.route("/admin/accounts", methods=["POST"], content_types=CONTENT_TYPES)
-@json_errors
+@answering_errors(error_body)
 def post_account() -> dict:
     _require_admin()
     request = body(admin_api.current_request)

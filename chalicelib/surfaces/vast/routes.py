@@ -15,9 +15,11 @@ from chalicelib.core.auth.credentials import Principal, authenticate, key_row
 from chalicelib.core.errors import not_found
 from chalicelib.core.fleet import endpoints, events, routing, stats, worker_groups, worker_status
 from chalicelib.core.store import Endpoint, Event, Worker
-from chalicelib.surfaces.edge import CONTENT_TYPES, account, bearer_key, body, json_errors
+from chalicelib.surfaces.edge import CONTENT_TYPES, account, answering_errors, bearer_key, body
+from chalicelib.surfaces.vast.envelope import error_body
 
 vast_api = Blueprint(__name__)
+answered = answering_errors(error_body)  # errors in the Vast envelope
 
 
 def _route(path: str, methods: list[str], *aliases: str) -> Callable:
@@ -25,7 +27,7 @@ def _route(path: str, methods: list[str], *aliases: str) -> Callable:
     def register(view: Callable) -> Callable:
         for i, p in enumerate((path, *aliases)):
             name = f"{view.__name__}_{i}"
-            vast_api.route(p, methods=methods, content_types=CONTENT_TYPES, name=name)(json_errors(view))
+            vast_api.route(p, methods=methods, content_types=CONTENT_TYPES, name=name)(answered(view))
         return view
     return register
 
