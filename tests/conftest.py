@@ -198,3 +198,14 @@ def fake(aws):
 @pytest.fixture
 def now():
     return time.time()
+
+
+E2E = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """Everything under tests/e2e/ runs the stack or a real client as processes: marked `e2e`,
+    so `pytest -m "not e2e"` runs the fast specs alone."""
+    for item in items:
+        if E2E in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.e2e)

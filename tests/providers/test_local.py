@@ -18,7 +18,7 @@ from chalicelib.providers.local import LocalProvider, _alive, _started
 from chalicelib.scaling import scheduler
 from devstack.stack import ROOT, Stack, free_port
 
-WORKER = f"{sys.executable} {Path(__file__).parent / 'support' / 'local_worker.py'}"
+WORKER = f"{sys.executable} {Path(__file__).parents[1] / 'support' / 'local_worker.py'}"
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]  # a worker that just keeps running
 SPEC = LaunchSpec("gpucp-1-1", {"CONTAINER_ID": "1", "MASTER_TOKEN": "t", "REPORT_ADDR": "http://127.0.0.1:9"})
 
@@ -78,7 +78,7 @@ def test_the_next_run_stops_the_workers_a_crashed_run_left_running(tmp_path):
     state_file = tmp_path / "state.json"
     # A run that launches a worker and dies without destroying it, as a killed `make run` does.
     crashed = (f"from chalicelib.providers.local import LocalProvider\n"
-               f"from tests.test_local_provider import SLEEPER, SPEC\n"
+               f"from tests.providers.test_local import SLEEPER, SPEC\n"
                f"import os, shlex\n"
                f"provider = LocalProvider({str(state_file)!r}, shlex.join(SLEEPER))\n"
                f"provider.clean_up_previous_run()\n"

@@ -30,8 +30,6 @@ import requests
 
 from devstack.stack import Stack, free_port
 
-pytestmark = pytest.mark.e2e
-
 VASTAI = Path(sys.executable).parent / "vastai"  # the pinned package, in the virtualenv running the tests
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC ")
 CLI_DEFAULT_SEARCH = "verified=True rentable=True rented=False"  # what the CLI appends to a search

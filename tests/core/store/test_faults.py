@@ -10,7 +10,7 @@ import pytest
 from chalicelib.core.store import StatBucket, Worker
 from chalicelib.providers.vast import VastProvider
 from chalicelib.scaling import scheduler
-from tests.test_scheduler import assert_no_orphans_or_duplicates, records
+from tests.scaling.test_scheduler import assert_no_orphans_or_duplicates, records
 
 ROUNDS = {0.1: 6, 0.6: 2}  # botocore backs off between its retries: many failures take seconds each
 

@@ -19,7 +19,7 @@ from vastai.serverless.client.client import Serverless
 
 from devstack.stack import Stack, free_port
 
-SUPPORT = Path(__file__).parent / "support"
+SUPPORT = Path(__file__).parents[1] / "support"
 
 
 class OfflineServerless(Serverless):
