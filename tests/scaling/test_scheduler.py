@@ -12,7 +12,7 @@ from chalicelib.core.fleet import worker_status
 from chalicelib.core.fleet.endpoints import create_endpoint
 from chalicelib.core.fleet.worker_groups import create_group
 from chalicelib.core.store import Event, Worker, WorkerGroup
-from chalicelib.providers import Instance, ProviderError
+from chalicelib.providers import Instance, ProviderAuthError, ProviderError
 from chalicelib.providers.vast import VastProvider
 from chalicelib.scaling import policy, scheduler
 from chalicelib.scaling.scale_group import GroupPass, label, queued_and_arriving
@@ -132,6 +132,72 @@ def test_a_refused_key_is_reported_once_per_pass_and_not_retried(fake, group):
     assert "refused" in decisions(group)[-1].outcome
     scheduler.run_pass(wrong, now=T0 + 60)
     assert len(fake.calls) == 2  # one call a pass, no retry loop
+
+
+def refusing(calls: list | None = None):
+    """A provider method that refuses the key, noting what it was called with."""
+    def refused(*args, **kwargs):
+        if calls is not None:
+            calls.append(args)
+        raise ProviderAuthError(f"call {args[0] if args else ''}: HTTP 401, the Vast API key was refused")
+    return refused
+
+
+def test_a_key_refused_mid_plan_fails_that_action_skips_the_rest_and_ends_the_pass(fake, vast, group, monkeypatch):
+    create_group(Principal(int(group.account_id)), {"endpoint_id": int(group.endpoint_id), "min_load": 27,
+                                                     "cold_mult": 1, "cold_workers": 0})
+    monkeypatch.setattr(vast, "launch", refusing())
+    report = scheduler.run_pass(vast, now=T0)
+    assert report.error == "the provider refused the API key" and len(report.outcomes) == 1  # the other: not tried
+    (outcome,) = report.outcomes
+    assert outcome.auth_failed and outcome.summary()["actions"] == {"launch": 0}
+    assert [(d.action, d.outcome, d.worker_id, d.offer_id) for d in outcome.decisions] == [
+        ("launch", "failed: call 100: HTTP 401, the Vast API key was refused", 1, 100),
+        ("launch", "skipped: the provider refused the key", None, 101),
+        ("launch", "skipped: the provider refused the key", None, 102)]
+    assert list(Worker.scan()) == []  # the refused launch leaves no record, the skipped ones made none
+
+
+def test_a_key_refused_while_replacing_a_worker_skips_its_replacement(fake, vast, group, monkeypatch):
+    scheduler.run_pass(vast, now=T0)
+    boot(fake, T0 + 60)
+    broken = records(group)[0]
+    broken.update(actions=[Worker.status.set("error")])
+    monkeypatch.setattr(vast, "destroy", refusing())
+    (outcome,) = scheduler.run_pass(vast, now=T0 + 120).outcomes
+    assert outcome.auth_failed
+    assert [(d.action, d.reason, d.outcome, d.worker_id, d.instance_id) for d in outcome.decisions] == [
+        ("destroy", "replace: reported an error",
+         f"failed: call {broken.instance_id}: HTTP 401, the Vast API key was refused",
+         int(broken.worker_id), int(broken.instance_id)),
+        ("launch", "capacity 20.0 below target 30.0", "skipped: the provider refused the key", None, None)]
+    assert len(records(group)) == 3 and len(fake.live()) == 3
+
+
+def test_a_key_refused_while_destroying_orphans_fails_each_and_nothing_is_decided(fake, vast, group, monkeypatch):
+    orphans = sorted(vast.launch(fake.offers[-1 - i]["id"], _spec(label(int(group.group_id), 900 + i)))
+                     for i in range(2))
+    calls = []
+    monkeypatch.setattr(vast, "destroy", refusing(calls))
+    report = scheduler.run_pass(vast, now=T0)
+    (outcome,) = report.outcomes
+    assert outcome.auth_failed and outcome.plan is None and report.error == "the provider refused the API key"
+    assert sorted(args[0] for args in calls) == orphans  # each orphan is still tried
+    assert sorted((d.action, d.outcome, d.instance_id) for d in outcome.decisions) == [
+        ("destroy", f"failed: call {i}: HTTP 401, the Vast API key was refused", i) for i in orphans]
+    assert fake.launches == 2 and list(Worker.scan()) == []  # only the orphans: no plan after the refusal
+
+
+def test_a_key_refused_by_the_offer_search_is_the_passs_decision_and_keeps_no_plan(fake, vast, group, monkeypatch):
+    monkeypatch.setattr(vast, "search_offers", refusing())
+    report = scheduler.run_pass(vast, now=T0)
+    (outcome,) = report.outcomes
+    assert outcome.auth_failed and outcome.plan is None and report.error == "the provider refused the API key"
+    assert [(d.action, d.reason, d.outcome) for d in outcome.decisions] == [
+        ("pass", "the provider refused the key", f"failed: call {group.search_params}: HTTP 401, the Vast API key "
+         "was refused")]
+    stored = WorkerGroup.get(int(group.account_id), int(group.group_id))
+    assert not stored.memory and stored.lease_until == 0  # the lease is released, no memory saved
 
 
 def test_orphans_are_destroyed_and_vanished_instances_forgotten(fake, vast, group):
