@@ -63,12 +63,14 @@ class Production:
         load = tuple((t, sum(rates) / len(rates)) for t, rates in sorted(buckets.items()))
         workers = tuple(self._state(w, view) for w in view.workers)
         price = view.scenario.price_per_hour
-        offers = tuple(production.Offer(i, price) for i in range(1, view.scenario.max_workers + 1))
-        knobs = production.Knobs(max_workers=view.scenario.max_workers, target_queue_time=self.target_queue_time,
-                                 **self.thresholds)
+        offers = tuple(production.Candidate(i, price) for i in range(1, view.scenario.max_workers + 1))
+        group = production.GroupSettings(max_workers=view.scenario.max_workers,
+                                         target_queue_time=self.target_queue_time)
+        thresholds = production.Thresholds(**self.thresholds)
         arriving = max(view.routing, view.arrivals[-1][1] if view.arrivals else 0.0)
-        plan = production.decide(production.Snapshot(view.now, knobs, workers, load, offers, backlog=view.backlog,
-                                                     current_load=arriving, memory=self.memory))
+        plan = production.decide(production.Snapshot(view.now, group, thresholds, workers, load, offers,
+                                                     backlog=view.backlog, current_load=arriving,
+                                                     memory=self.memory))
         self.memory = plan.memory
         return [Action("launch") if a.kind == "launch" else Action(a.kind, a.worker_id) for a in plan.actions]
 

@@ -3,7 +3,10 @@
 Pure arithmetic: no I/O, no clock, no randomness. The scheduled Lambda, the pass that
 /route/ wakes when work queues, and the benchmark's simulator call this same function.
 
-Capacity is in work units per second. The knobs mean what Vast users expect:
+Capacity is in work units per second. A snapshot carries the group's settings
+(`GroupSettings`, what its owner sets through the API) apart from the operator's
+`Thresholds` (named defaults the deployment may override). The settings mean what Vast
+users expect (scale_down_delay_s, pool_memory_s and pool_headroom are thresholds):
     serving target = max(load over the last scale_down_delay_s, load now, min_load) / target_util
     total capacity (serving + stopped "cold" workers) = cold_mult x target, and at least
         (1 + pool_headroom) x the peak of the last pool_memory_s (a day) / target_util,
@@ -36,8 +39,9 @@ ROLL_SURGE = 0.25  # a rolling update has at most this share of the group's work
 
 
 @dataclass(frozen=True)
-class Knobs:
-    """A group's settings, and the thresholds of the policy (each a named default)."""
+class GroupSettings:
+    """What the owner set through the API: the group's knobs (its own, else its endpoint's)
+    and the endpoint's state."""
 
     min_load: float = 0.0
     min_cold_load: float = 0.0
@@ -48,12 +52,18 @@ class Knobs:
     max_workers: int = 20
     inactivity_timeout: float | None = None
     endpoint_state: str = "active"
+    target_queue_time: float = 10.0  # queued work is to be served within this many seconds
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The operator's thresholds of the policy, each a named default."""
+
     loading_deadline_s: float = 1200.0  # a worker still not serving after this is replaced
     min_reliability: float = 0.7  # below this success rate a worker is replaced
     prediction_window_s: float = 300.0  # the peak of this much history is the base prediction
     lead_time_s: float = 180.0  # a rising trend is projected this far ahead (a cold launch)
     scale_down_delay_s: float = 120.0  # serving capacity follows the peak of this window: cold ones start fast
-    target_queue_time: float = 10.0  # queued work is to be served within this many seconds
     pool_memory_s: float = 86400.0  # the cold pool keeps capacity for the peak of this much history
     pool_keep_s: float = 5400.0  # a stopped worker costs a relaunch in this long: kept if needed within it
     pool_headroom: float = 0.5  # the pool holds this much above the day's peak: a larger burst, and its queue
@@ -80,8 +90,9 @@ class WorkerState:
 
 
 @dataclass(frozen=True)
-class Offer:
-    """A machine the provider would rent. `perf` is None when nothing predicts it."""
+class Candidate:
+    """An offer as the policy weighs it: a machine it may launch on. `perf` is None when
+    nothing predicts it."""
 
     id: int
     price_per_hour: float
@@ -99,11 +110,14 @@ class Hour:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """One group as the policy sees it: its settings, the thresholds, and what was observed."""
+
     now: float
-    knobs: Knobs
+    group: GroupSettings
+    thresholds: Thresholds
     workers: tuple[WorkerState, ...]
     load: tuple[tuple[float, float], ...]  # (time, work units/s arriving incl. unmet), oldest first
-    offers: tuple[Offer, ...] | None = None  # None: not searched yet
+    offers: tuple[Candidate, ...] | None = None  # None: not searched yet
     backlog: float = 0.0  # work units queued at the workers now
     current_load: float = 0.0  # work units/s arriving now (latest reports plus unmet demand)
     memory: tuple[Hour, ...] = ()  # as the last plan left it
@@ -135,9 +149,9 @@ def should_wake(expected_wait_s: float | None, target_queue_time: float) -> bool
     return expected_wait_s is None or expected_wait_s > WAKE_FRACTION * target_queue_time
 
 
-def predict_load(load: tuple[tuple[float, float], ...], now: float, knobs: Knobs) -> float:
+def predict_load(load: tuple[tuple[float, float], ...], now: float, thresholds: Thresholds) -> float:
     """The peak of the recent window, raised by the recent trend projected one lead time ahead."""
-    recent = [(t, value) for t, value in load if now - knobs.prediction_window_s <= t <= now]
+    recent = [(t, value) for t, value in load if now - thresholds.prediction_window_s <= t <= now]
     if not recent:
         return 0.0
     peak = max(value for _, value in recent)
@@ -147,7 +161,7 @@ def predict_load(load: tuple[tuple[float, float], ...], now: float, knobs: Knobs
     mean_v = sum(v for _, v in recent) / len(recent)
     spread = sum((t - mean_t) ** 2 for t, _ in recent)
     slope = sum((t - mean_t) * (v - mean_v) for t, v in recent) / spread if spread else 0.0
-    projected = recent[-1][1] + max(slope, 0.0) * knobs.lead_time_s
+    projected = recent[-1][1] + max(slope, 0.0) * thresholds.lead_time_s
     return max(peak, projected)
 
 
@@ -157,7 +171,7 @@ def _peak(load: tuple[tuple[float, float], ...], since: float) -> float:
 
 def _inactive(snapshot: Snapshot) -> bool:
     """No load at all for the whole inactivity timeout (with history that covers it)."""
-    timeout = snapshot.knobs.inactivity_timeout
+    timeout = snapshot.group.inactivity_timeout
     if timeout is None:
         return False
     since = snapshot.now - timeout
@@ -165,27 +179,28 @@ def _inactive(snapshot: Snapshot) -> bool:
     return covered and _peak(snapshot.load, since) == 0
 
 
-def _value(worker: WorkerState) -> float:
-    """Price per unit of capacity: lower is better."""
+def _price_per_perf(worker: WorkerState) -> float:
+    """Price per hour per unit of perf: lower is better."""
     return worker.price_per_hour / worker.perf if worker.perf > 0 else math.inf
 
 
 def _worst_first(workers) -> list[WorkerState]:
     """The order workers go in: outdated ones first, then the worst price per performance."""
-    return sorted(workers, key=lambda w: (not w.outdated, -_value(w), -w.id))
+    return sorted(workers, key=lambda w: (not w.outdated, -_price_per_perf(w), -w.id))
 
 
 def _failing(snapshot: Snapshot) -> list[tuple[WorkerState, str]]:
     """Workers that no longer count as capacity, and why."""
-    knobs, now = snapshot.knobs, snapshot.now
+    thresholds, now = snapshot.thresholds, snapshot.now
     failing = []
     for w in snapshot.workers:
         if w.status == "error":
             reason = "reported an error"
-        elif w.status in WARMING and now - w.started_at > knobs.loading_deadline_s:
-            reason = f"not serving {now - w.started_at:.0f} s after start (deadline {knobs.loading_deadline_s:.0f} s)"
-        elif w.status in ACTIVE and w.reliability < knobs.min_reliability:
-            reason = f"reliability {w.reliability:.2f} below {knobs.min_reliability:.2f}"
+        elif w.status in WARMING and now - w.started_at > thresholds.loading_deadline_s:
+            reason = (f"not serving {now - w.started_at:.0f} s after start "
+                      f"(deadline {thresholds.loading_deadline_s:.0f} s)")
+        elif w.status in ACTIVE and w.reliability < thresholds.min_reliability:
+            reason = f"reliability {w.reliability:.2f} below {thresholds.min_reliability:.2f}"
         elif w.status == STOPPED and not w.available:
             reason = "its stopped machine is no longer available"
         else:
@@ -224,20 +239,20 @@ class _Fleet:
 
 def decide(snapshot: Snapshot) -> Plan:
     """What to do with one worker group now, each action with its reason."""
-    knobs = snapshot.knobs
+    group = snapshot.group
     failing = _failing(snapshot)
     replaced = [Action("destroy", f"replace: {why}", worker_id=w.id) for w, why in failing if w.managed]
     gone = {w.id for w, _ in failing}
-    kept = [w for w in snapshot.workers if w.id not in gone]
+    remaining = [w for w in snapshot.workers if w.id not in gone]
     guess = _expected_perf(snapshot) or 0.0
     fleet = _Fleet(
-        active=[w for w in kept if w.status in ACTIVE],
+        active=[w for w in remaining if w.status in ACTIVE],
         # A machine still loading has no benchmark yet: count what its peers serve.
-        warming=[w if w.perf else replace(w, perf=guess) for w in kept if w.status in WARMING],
-        stopped=[w for w in kept if w.status == STOPPED],
+        warming=[w if w.perf else replace(w, perf=guess) for w in remaining if w.status in WARMING],
+        stopped=[w for w in remaining if w.status == STOPPED],
         actions=list(replaced),
     )
-    if knobs.endpoint_state == "stopped":
+    if group.endpoint_state == "stopped":
         for w in fleet.active:
             if w.managed:
                 fleet.actions.append(Action("stop", "endpoint is stopped", worker_id=w.id))
@@ -245,21 +260,22 @@ def decide(snapshot: Snapshot) -> Plan:
             if w.managed:
                 fleet.actions.append(Action("destroy", "endpoint is stopped", worker_id=w.id))
         return Plan(tuple(fleet.actions), 0.0, 0.0)
-    if knobs.endpoint_state == "suspended":
+    if group.endpoint_state == "suspended":
         return Plan(tuple(fleet.actions), 0.0, 0.0)
 
-    memory = remember(snapshot, knobs)
+    memory = remember(snapshot, snapshot.thresholds)
     goals = _goals(snapshot, memory)
     needs_offers = _scale_up(fleet, snapshot, goals)
     if goals.drain <= 0:
-        _scale_down(fleet, knobs, goals.target, goals.kept, snapshot.now)
+        _scale_down(fleet, snapshot, goals.target, goals.keep_capacity)
     untested = _expected_perf(snapshot) is None and not fleet.warming
-    needs_offers |= _keep_cold_pool(fleet, snapshot, goals.pool, goals.kept, fill_workers=goals.pool > 0 or untested)
+    needs_offers |= _keep_cold_pool(fleet, snapshot, goals.pool, goals.keep_capacity,
+                                    fill_workers=goals.pool > 0 or untested)
     roll_done = False
     if snapshot.rolling:
         roll_done = not any(w.outdated and w.managed for w in snapshot.workers)
         needs_offers |= _roll(fleet, snapshot, goals.target)
-    _enforce_cap(fleet, knobs)
+    _enforce_cap(fleet, group)
     return Plan(tuple(fleet.actions), goals.predicted, goals.target, needs_offers and snapshot.offers is None, memory,
                 roll_done)
 
@@ -271,21 +287,21 @@ class _Goals:
     drain: float  # more capacity: what is queued when cold workers serve, served within target_queue_time
     growing: bool  # more arrives than serves: the queue grows until more capacity serves
     pool: float  # total capacity (serving + cold) launched up to
-    kept: float  # total capacity kept before a cold worker is destroyed
+    keep_capacity: float  # total capacity kept before a cold worker is destroyed
 
 
 def _goals(snapshot: Snapshot, memory: tuple[Hour, ...]) -> _Goals:
-    knobs, now = snapshot.knobs, snapshot.now
-    if _inactive(snapshot) and knobs.min_load == 0:
+    group, thresholds, now = snapshot.group, snapshot.thresholds, snapshot.now
+    if _inactive(snapshot) and group.min_load == 0:
         return _Goals(0.0, 0.0, 0.0, False, 0.0, 0.0)
-    serving = max(_peak(snapshot.load, now - knobs.scale_down_delay_s), snapshot.current_load, knobs.min_load)
-    if serving == 0 and knobs.inactivity_timeout:  # no scaling to zero before the endpoint is inactive
-        serving = _peak(snapshot.load, now - knobs.inactivity_timeout)
-    projected = predict_load(snapshot.load, now, knobs)
+    serving = max(_peak(snapshot.load, now - thresholds.scale_down_delay_s), snapshot.current_load, group.min_load)
+    if serving == 0 and group.inactivity_timeout:  # no scaling to zero before the endpoint is inactive
+        serving = _peak(snapshot.load, now - group.inactivity_timeout)
+    projected = predict_load(snapshot.load, now, thresholds)
     predicted = max(projected, serving)
     restart_s = _restart_s(snapshot)
-    target = max(serving / knobs.target_util, _ready_floor(memory, knobs, restart_s))
-    new = not memory or memory[0].start > now - knobs.pool_memory_s + PEAK_BUCKET_S
+    target = max(serving / group.target_util, _ready_floor(memory, group, restart_s))
+    new = not memory or memory[0].start > now - thresholds.pool_memory_s + PEAK_BUCKET_S
     if target == 0 and (new or any(h.peak > 0 for h in memory)):
         # Scaling to zero goes through inactivity_timeout: an endpoint in use within the pool's
         # memory (or younger than it) keeps one worker serving, so a session does not start cold.
@@ -294,14 +310,14 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...]) -> _Goals:
     # seen, not min_load's floor), for a burst larger than any seen and for the queue that
     # builds while cold workers start.
     remembered = max([h.peak for h in memory] + [projected])
-    pool = max(knobs.cold_mult * target, (1 + knobs.pool_headroom) * remembered / knobs.target_util,
-               knobs.min_cold_load / knobs.target_util)
+    pool = max(group.cold_mult * target, (1 + thresholds.pool_headroom) * remembered / group.target_util,
+               group.min_cold_load / group.target_util)
     # Relaunching costs more than keeping a stopped machine for pool_keep_s: keep what the
     # pool wanted lately, so a wobbling target does not fill and trim it over and over.
-    lately = max((h.peak for h in memory if h.start >= now - knobs.pool_keep_s - PEAK_BUCKET_S), default=0.0)
-    kept = max(pool, knobs.cold_mult * lately / knobs.target_util)
+    lately = max((h.peak for h in memory if h.start >= now - thresholds.pool_keep_s - PEAK_BUCKET_S), default=0.0)
+    keep_capacity = max(pool, group.cold_mult * lately / group.target_util)
     queue, growing = _queue_to_drain(snapshot, restart_s)
-    return _Goals(predicted, target, queue / knobs.target_queue_time, growing, pool, kept)
+    return _Goals(predicted, target, queue / group.target_queue_time, growing, pool, keep_capacity)
 
 
 def _queue_to_drain(snapshot: Snapshot, restart_s: float) -> tuple[float, bool]:
@@ -316,10 +332,10 @@ def _queue_to_drain(snapshot: Snapshot, restart_s: float) -> tuple[float, bool]:
 def _restart_s(snapshot: Snapshot) -> float:
     """How long a start from stopped takes: the median the group's workers reported, or the knob."""
     reported = sorted(w.restart_s for w in snapshot.workers if w.restart_s)
-    return reported[len(reported) // 2] if reported else snapshot.knobs.restart_s
+    return reported[len(reported) // 2] if reported else snapshot.thresholds.restart_s
 
 
-def _ready_floor(memory: tuple[Hour, ...], knobs: Knobs, restart_s: float) -> float:
+def _ready_floor(memory: tuple[Hour, ...], group: GroupSettings, restart_s: float) -> float:
     """Serving capacity that meets a jump from idle as large as the day's largest.
 
     Load jumping from idle to L waits for cold workers, restart_s away; served first in,
@@ -327,10 +343,10 @@ def _ready_floor(memory: tuple[Hour, ...], knobs: Knobs, restart_s: float) -> fl
     while R >= L x (restart_s - q) / restart_s.
     """
     rise = max((h.rise for h in memory), default=0.0)
-    return rise * max(restart_s - knobs.target_queue_time, 0.0) / restart_s
+    return rise * max(restart_s - group.target_queue_time, 0.0) / restart_s
 
 
-def remember(snapshot: Snapshot, knobs: Knobs) -> tuple[Hour, ...]:
+def remember(snapshot: Snapshot, thresholds: Thresholds) -> tuple[Hour, ...]:
     """The policy's memory over `pool_memory_s`, hour by hour, kept by its caller: the peak
     load, and the load arriving when it jumped from idle (nothing in the complete samples
     of the last scale_down_delay_s, something now)."""
@@ -343,11 +359,11 @@ def remember(snapshot: Snapshot, knobs: Knobs) -> tuple[Hour, ...]:
 
     for t, value in snapshot.load:
         note(t, value)
-    recent = [value for t, value in snapshot.load if t >= snapshot.now - knobs.scale_down_delay_s]
+    recent = [value for t, value in snapshot.load if t >= snapshot.now - thresholds.scale_down_delay_s]
     arriving = max(recent[-1:] + [snapshot.current_load])
     idle_before = len(recent) > 1 and max(recent[:-1]) == 0  # the last sample may be partial
     note(snapshot.now, snapshot.current_load, arriving if idle_before else 0.0)
-    oldest = snapshot.now - knobs.pool_memory_s
+    oldest = snapshot.now - thresholds.pool_memory_s
     return tuple(sorted((h for h in hours.values() if h.start + PEAK_BUCKET_S > oldest), key=lambda h: h.start))
 
 
@@ -359,8 +375,8 @@ def _expected_perf(snapshot: Snapshot) -> float | None:
 
 def _launch(fleet: _Fleet, snapshot: Snapshot, capacity: float, reason: str, replaces: int | None = None) -> bool:
     """Launch onto the best-value offers until `capacity` is covered. True if offers are needed."""
-    knobs = snapshot.knobs
-    if capacity <= 0 or fleet.count >= knobs.max_workers:
+    group = snapshot.group
+    if capacity <= 0 or fleet.count >= group.max_workers:
         return False
     if snapshot.offers is None:
         return True
@@ -369,10 +385,10 @@ def _launch(fleet: _Fleet, snapshot: Snapshot, capacity: float, reason: str, rep
     trusted = guess is not None or any(o.perf for o in snapshot.offers)
     ranked = sorted(priced, key=lambda pair: (pair[0].price_per_hour / pair[1] if pair[1] else pair[0].price_per_hour,
                                               pair[0].id))
-    limit = knobs.max_workers - fleet.count
+    limit = group.max_workers - fleet.count
     if not trusted:  # try a few machines, and trust the offers once one has been benchmarked
         untested = sum(1 for w in fleet.warming if not w.benchmarked)
-        limit = min(limit, max(knobs.test_workers, 1) - untested)
+        limit = min(limit, max(group.test_workers, 1) - untested)
     used = {a.offer_id for a in fleet.actions if a.kind == "launch"}
     for offer, perf in ranked:
         if capacity <= 0 or limit <= 0:
@@ -395,7 +411,7 @@ def _scale_up(fleet: _Fleet, snapshot: Snapshot, goals: _Goals) -> bool:
     stuck at a worker, does not need them."""
     target, drain = goals.target, goals.drain
     wanted = target + drain
-    for w in sorted(fleet.stopped, key=lambda w: (_value(w), w.id)):
+    for w in sorted(fleet.stopped, key=lambda w: (_price_per_perf(w), w.id)):
         if fleet.serving_in_seconds >= wanted:
             break
         fleet.actions.append(Action("start", f"capacity {fleet.serving_in_seconds:.1f} below {wanted:.1f}",
@@ -409,12 +425,12 @@ def _scale_up(fleet: _Fleet, snapshot: Snapshot, goals: _Goals) -> bool:
     return _launch(fleet, snapshot, wanted - fleet.serving_soon, f"capacity {fleet.serving_soon:.1f} below {why}")
 
 
-def _scale_down(fleet: _Fleet, knobs: Knobs, target: float, kept: float, now: float) -> None:
+def _scale_down(fleet: _Fleet, snapshot: Snapshot, target: float, keep_capacity: float) -> None:
     """Stop (or destroy) the worst price/performance active workers while serving capacity stays >= target.
 
     Only capacity already serving counts: warming workers are not yet proven. A worker with
     requests in flight is left for a later pass. A removed worker is stopped, to start
-    again in seconds, unless the pool holds `kept` without it and it was started more than
+    again in seconds, unless the pool holds `keep_capacity` without it and it was started more than
     pool_keep_s ago (a relaunch costs more than keeping it stopped that long). While an
     outdated worker serves, only outdated ones are removed (a busy one later, not a newer one).
     """
@@ -427,44 +443,44 @@ def _scale_down(fleet: _Fleet, knobs: Knobs, target: float, kept: float, now: fl
         fleet.active.remove(w)
         total_without = fleet.serving_soon + sum(s.perf for s in fleet.stopped)
         reason = f"capacity {sum(a.perf for a in fleet.active) + w.perf:.1f} above what load needs ({target:.1f})"
-        young = now - w.started_at < knobs.pool_keep_s
-        if total_without < kept or fleet.ready_quick < knobs.cold_workers or young:
+        young = snapshot.now - w.started_at < snapshot.thresholds.pool_keep_s
+        if total_without < keep_capacity or fleet.ready_quick < snapshot.group.cold_workers or young:
             fleet.actions.append(Action("stop", f"{reason}; kept cold", worker_id=w.id))
             fleet.stopped.append(w)
         else:
             fleet.actions.append(Action("destroy", f"{reason}; cold pool full", worker_id=w.id))
 
 
-def _keep_cold_pool(fleet: _Fleet, snapshot: Snapshot, pool: float, kept: float, fill_workers: bool) -> bool:
+def _keep_cold_pool(fleet: _Fleet, snapshot: Snapshot, pool: float, keep_capacity: float, fill_workers: bool) -> bool:
     """Total capacity (serving soon + stopped) launched up to `pool`, and to cold_workers workers
-    while the endpoint is in use; destroyed only above `kept`, what the recent peak wants,
+    while the endpoint is in use; destroyed only above `keep_capacity`, what the recent peak wants,
     and never a worker started within pool_keep_s."""
-    knobs = snapshot.knobs
+    group = snapshot.group
     total = fleet.serving_soon + sum(w.perf for w in fleet.stopped)
     if total < pool:
         return _launch(fleet, snapshot, pool - total, f"cold pool: total capacity {total:.1f} below {pool:.1f}")
-    if fill_workers and fleet.count < knobs.cold_workers:
+    if fill_workers and fleet.count < group.cold_workers:
         guess = _expected_perf(snapshot) or 1.0
-        return _launch(fleet, snapshot, guess * (knobs.cold_workers - fleet.count),
-                       f"cold pool: {fleet.count} workers, cold_workers is {knobs.cold_workers}")
+        return _launch(fleet, snapshot, guess * (group.cold_workers - fleet.count),
+                       f"cold pool: {fleet.count} workers, cold_workers is {group.cold_workers}")
     for w in _worst_first(fleet.stopped):
-        young = snapshot.now - w.started_at < knobs.pool_keep_s
-        if total - w.perf < kept or fleet.ready_quick <= knobs.cold_workers or young:
+        young = snapshot.now - w.started_at < snapshot.thresholds.pool_keep_s
+        if total - w.perf < keep_capacity or fleet.ready_quick <= group.cold_workers or young:
             continue
         fleet.stopped.remove(w)
         total -= w.perf
-        fleet.actions.append(Action("destroy", f"cold pool: total capacity {total + w.perf:.1f} above {kept:.1f}",
-                                    worker_id=w.id))
+        reason = f"cold pool: total capacity {total + w.perf:.1f} above {keep_capacity:.1f}"
+        fleet.actions.append(Action("destroy", reason, worker_id=w.id))
     return False
 
 
-def _enforce_cap(fleet: _Fleet, knobs: Knobs) -> None:
+def _enforce_cap(fleet: _Fleet, group: GroupSettings) -> None:
     """More workers than max_workers (the cap was lowered): destroy stopped, then the worst active."""
-    excess = fleet.count - knobs.max_workers
+    excess = fleet.count - group.max_workers
     ranked = _worst_first(fleet.stopped) + _worst_first(w for w in fleet.active if w.managed)
     for w in ranked[:max(excess, 0)]:
         (fleet.stopped if w in fleet.stopped else fleet.active).remove(w)
-        fleet.actions.append(Action("destroy", f"more than max_workers ({knobs.max_workers})", worker_id=w.id))
+        fleet.actions.append(Action("destroy", f"more than max_workers ({group.max_workers})", worker_id=w.id))
 
 
 def _roll(fleet: _Fleet, snapshot: Snapshot, target: float) -> bool:
@@ -474,7 +490,7 @@ def _roll(fleet: _Fleet, snapshot: Snapshot, target: float) -> bool:
     replacement launched whenever none is on its way, with at most ROLL_SURGE of the group
     launching at once. One still warming is replaced once it serves; at max_workers one that
     can go goes before its replacement launches. True if offers are needed."""
-    knobs = snapshot.knobs
+    group = snapshot.group
     members = fleet.active + fleet.warming + fleet.stopped
     by_old: dict[int, list[WorkerState]] = {}
     for w in members:
@@ -485,7 +501,7 @@ def _roll(fleet: _Fleet, snapshot: Snapshot, target: float) -> bool:
     acted = {a.worker_id for a in fleet.actions}
     outdated = [w for w in members if w.outdated and w.managed and w.id not in acted and w.status not in WARMING]
     needs_offers = False
-    for old in sorted(outdated, key=lambda w: (w.status not in ACTIVE, -_value(w), w.id)):
+    for old in sorted(outdated, key=lambda w: (w.status not in ACTIVE, -_price_per_perf(w), w.id)):
         mine = by_old.get(old.id, [])
         ready = [w for w in mine if w.status in ACTIVE or w.status == STOPPED and w.benchmarked]
         can_go = old.status == STOPPED or (not old.busy and sum(w.perf for w in fleet.active if w is not old) >= target)
@@ -493,9 +509,9 @@ def _roll(fleet: _Fleet, snapshot: Snapshot, target: float) -> bool:
             _retire(fleet, old, f"rolling update: replaced by worker {ready[0].id}")
         elif any(w.status in WARMING for w in mine):
             continue  # its replacement is on its way
-        elif fleet.count >= knobs.max_workers:
+        elif fleet.count >= group.max_workers:
             if can_go:
-                _retire(fleet, old, f"rolling update: at max_workers ({knobs.max_workers}), replaced after it goes")
+                _retire(fleet, old, f"rolling update: at max_workers ({group.max_workers}), replaced after it goes")
         elif launching < surge:
             before = len(fleet.actions)
             needs_offers |= _launch(fleet, snapshot, 1e-9, f"rolling update: replaces worker {old.id}", old.id)

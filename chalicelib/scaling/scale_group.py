@@ -154,7 +154,7 @@ class GroupPass:
     def snapshot(self, workers: list[Worker], load: tuple) -> policy.Snapshot:
         group, endpoint = self.group, self.endpoint
         given = effective_knobs(group, endpoint)
-        knobs = policy.Knobs(
+        knobs = policy.GroupSettings(
             min_load=float(given["min_load"]), min_cold_load=float(given["min_cold_load"] or 0),
             target_util=float(given["target_util"]), cold_mult=float(given["cold_mult"]),
             cold_workers=int(given["cold_workers"]), test_workers=int(given["test_workers"]),
@@ -162,11 +162,11 @@ class GroupPass:
             inactivity_timeout=float(given["inactivity_timeout"]) if given["inactivity_timeout"] else None,
             endpoint_state=endpoint.endpoint_state,
             target_queue_time=float(given["target_queue_time"]),
-            **settings.policy_thresholds(),
         )
+        thresholds = policy.Thresholds(**settings.policy_thresholds())
         memory = tuple(policy.Hour(float(h.start), float(h.peak), float(h.rise or 0)) for h in group.memory or ())
         backlog, current = queued_and_arriving(workers, self.now)
-        return policy.Snapshot(self.now, knobs, tuple(self._state(w) for w in workers), load,
+        return policy.Snapshot(self.now, knobs, thresholds, tuple(self._state(w) for w in workers), load,
                                backlog=backlog, current_load=current, memory=memory, rolling=bool(group.rolling))
 
     def _state(self, worker: Worker) -> policy.WorkerState:
@@ -189,8 +189,8 @@ class GroupPass:
         plan = policy.decide(snapshot)
         if plan.needs_offers:
             found = self.provider.search_offers(self.group.search_params, float(self.group.gpu_ram),
-                                                limit=max(snapshot.knobs.max_workers, 1))
-            offers = tuple(policy.Offer(o.id, o.price_per_hour) for o in found)
+                                                limit=max(snapshot.group.max_workers, 1))
+            offers = tuple(policy.Candidate(o.id, o.price_per_hour) for o in found)
             self.gpu_names = {o.id: o.gpu_name for o in found}
             plan = policy.decide(replace(snapshot, offers=offers))
         return plan

@@ -26,7 +26,7 @@ from chalicelib.core.store import (
     missing_fields,
 )
 from chalicelib.providers import Provider, ProviderError
-from chalicelib.scaling.policy import Knobs
+from chalicelib.scaling.policy import Thresholds
 from chalicelib.scaling.scale_group import Outcome, failed_pass, load_history, scale_group
 
 
@@ -82,7 +82,7 @@ def run_pass(provider: Provider | None = None, now: float | None = None,
     for group in groups:
         sharing[int(group.endpoint_id)] += 1
     history: dict[int, tuple] = {}
-    thresholds = Knobs(**settings.policy_thresholds())
+    thresholds = Thresholds(**settings.policy_thresholds())
     window = max(thresholds.scale_down_delay_s, thresholds.prediction_window_s)
     for group in groups:
         endpoint = endpoints.get((int(group.account_id), int(group.endpoint_id)))

@@ -55,10 +55,10 @@ def test_the_production_policy_is_the_lambdas_function(monkeypatch):
     real = policies.production.decide
     monkeypatch.setattr(policies.production, "decide", lambda snapshot: calls.append(snapshot) or real(snapshot))
     Simulation(Trace("flat", 10, (5.0,) * 12), SCENARIO, policies.Production()).run()
-    assert calls[0].knobs.max_workers == SCENARIO.max_workers
+    assert calls[0].group.max_workers == SCENARIO.max_workers
     # on the minute, as scheduled; and while work queues (no worker serves for 100 s), every 10 s
     assert [c.now for c in calls] == [0, 1, 11, 21, 31, 41, 51, 60, 61, 71, 81, 91, 101, 111]
-    assert calls[1].backlog == 5.0 and calls[1].knobs.target_queue_time == SCENARIO.target_wait_s
+    assert calls[1].backlog == 5.0 and calls[1].group.target_queue_time == SCENARIO.target_wait_s
 
 
 def test_a_run_is_deterministic_for_a_seed_and_writes_its_outputs(tmp_path):

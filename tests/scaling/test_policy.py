@@ -1,9 +1,21 @@
 """The scaling policy, knob by knob, with numbers worked by hand."""
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
-from chalicelib.scaling.policy import PEAK_BUCKET_S, Hour, Knobs, Offer, Snapshot, WorkerState, decide, predict_load
+from chalicelib.scaling.policy import (
+    PEAK_BUCKET_S,
+    Candidate,
+    GroupSettings,
+    Hour,
+    Snapshot,
+    Thresholds,
+    WorkerState,
+    decide,
+    predict_load,
+)
 
 NOW = 10_000.0
 
@@ -17,17 +29,21 @@ def worker(wid, status="running", perf=10.0, price=1.0, age=86400.0, **kw) -> Wo
 
 
 def offers(*prices, perf=10.0):
-    return tuple(Offer(100 + i, price, perf) for i, price in enumerate(prices))
+    return tuple(Candidate(100 + i, price, perf) for i, price in enumerate(prices))
 
 
 NO_LOAD = steady(0.0)
+GROUP_FIELDS = {f.name for f in fields(GroupSettings)}
 IDLE_FOR_A_DAY = tuple(Hour(NOW // 3600 * 3600 - 3600 * h, 0.0) for h in range(23, 0, -1))  # the policy's memory
 
 
 def plan(workers=(), load=NO_LOAD, offers=None, backlog=0.0, current_load=0.0, memory=(), rolling=False, now=NOW,
          **knobs):
+    """`knobs`: fields of GroupSettings and of Thresholds, by name."""
     knobs = {"cold_mult": 1.0, "cold_workers": 0, "pool_headroom": 0.0, **knobs}
-    return decide(Snapshot(now, Knobs(**knobs), tuple(workers), load, offers, backlog=backlog,
+    group = GroupSettings(**{k: v for k, v in knobs.items() if k in GROUP_FIELDS})
+    thresholds = Thresholds(**{k: v for k, v in knobs.items() if k not in GROUP_FIELDS})
+    return decide(Snapshot(now, group, thresholds, tuple(workers), load, offers, backlog=backlog,
                            current_load=current_load, memory=memory, rolling=rolling))
 
 
@@ -49,7 +65,7 @@ def test_min_load_is_a_floor_on_the_prediction():
 
 def test_a_rising_load_is_projected_one_lead_time_ahead():
     load = tuple((NOW - 240 + 60 * i, 10.0 * (i + 1)) for i in range(5))  # 10, 20, 30, 40, 50 a minute apart
-    assert predict_load(load, NOW, Knobs()) == pytest.approx(50 + (10 / 60) * 180)  # 80
+    assert predict_load(load, NOW, Thresholds()) == pytest.approx(50 + (10 / 60) * 180)  # 80
 
 
 def test_unmet_demand_is_load_like_any_other():
@@ -97,7 +113,7 @@ def test_the_queue_to_drain_counts_what_arrives_above_capacity_until_cold_worker
 
 
 def test_a_new_group_launches_its_test_workers_before_any_load_arrives():
-    untested = tuple(Offer(100 + i, 1.0, None) for i in range(10))
+    untested = tuple(Candidate(100 + i, 1.0, None) for i in range(10))
     result = plan([], NO_LOAD, offers=untested, test_workers=3, cold_workers=5)
     assert [k for k, _ in kinds(result)] == ["launch"] * 3
     # benchmarked: offers are trusted, the new endpoint keeps one worker serving for its first
@@ -115,7 +131,8 @@ def test_stopped_workers_start_before_anything_is_launched():
 def test_launches_ask_for_offers_then_take_the_best_value():
     first = plan([worker(1)], steady(27.0))
     assert first.needs_offers and first.actions == ()
-    second = plan([worker(1)], steady(27.0), offers=(Offer(7, 3.0, 30.0), Offer(8, 0.5, 5.0), Offer(9, 1.5, 10.0)))
+    second = plan([worker(1)], steady(27.0),
+                  offers=(Candidate(7, 3.0, 30.0), Candidate(8, 0.5, 5.0), Candidate(9, 1.5, 10.0)))
     # need 20 more: value is price/perf: #7 0.10, #8 0.10 (id breaks the tie), #9 0.15
     assert kinds(second) == [("launch", 7)]
 
@@ -128,7 +145,7 @@ def test_cold_pool_is_filled_to_cold_mult_times_target():
 
 
 def test_test_workers_cap_launches_while_no_machine_has_been_benchmarked():
-    untested = tuple(Offer(100 + i, 1.0, None) for i in range(10))
+    untested = tuple(Candidate(100 + i, 1.0, None) for i in range(10))
     result = plan([], steady(90.0), offers=untested, test_workers=3)
     assert [k for k, _ in kinds(result)] == ["launch"] * 3
 
