@@ -12,7 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from chalicelib import providers
-from chalicelib.core import settings
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.store import (
     Endpoint,
@@ -26,8 +25,8 @@ from chalicelib.core.store import (
     missing_fields,
 )
 from chalicelib.providers import Provider, ProviderError
-from chalicelib.scaling.policy import Thresholds
-from chalicelib.scaling.scale_group import Outcome, failed_pass, load_history, scale_group
+from chalicelib.scaling.scale_group import Outcome, failed_pass, scale_group
+from chalicelib.scaling.snapshot import load_history, thresholds
 
 
 @dataclass
@@ -82,8 +81,8 @@ def run_pass(provider: Provider | None = None, now: float | None = None,
     for group in groups:
         sharing[int(group.endpoint_id)] += 1
     history: dict[int, tuple] = {}
-    thresholds = Thresholds(**settings.policy_thresholds())
-    window = max(thresholds.scale_down_delay_s, thresholds.prediction_window_s)
+    limits = thresholds()
+    window = max(limits.scale_down_delay_s, limits.prediction_window_s)
     for group in groups:
         endpoint = endpoints.get((int(group.account_id), int(group.endpoint_id)))
         if endpoint is None or missing_fields(endpoint):

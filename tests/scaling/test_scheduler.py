@@ -14,8 +14,9 @@ from chalicelib.core.fleet.worker_groups import create_group
 from chalicelib.core.store import Event, Worker, WorkerGroup
 from chalicelib.providers import Instance, ProviderAuthError, ProviderError
 from chalicelib.providers.vast import VastProvider
-from chalicelib.scaling import policy, scheduler
-from chalicelib.scaling.scale_group import GroupPass, label, queued_and_arriving
+from chalicelib.scaling import actuator, policy, scale_group, scheduler
+from chalicelib.scaling.actuator import Actuator, Recorder, WatchedProvider, label
+from chalicelib.scaling.snapshot import queued_and_arriving
 from tests.support.fake_vast import FakeVast
 
 T0 = 1_800_000_000.0
@@ -316,19 +317,19 @@ def test_a_worker_that_requests_reached_after_the_pass_read_it_is_not_stopped(fa
     scheduler.run_pass(vast, now=T0)
     boot(fake, T0 + 60)
     set_min_load(group, 18)  # target 20: one of the three goes
-    real_act = GroupPass.act
+    real_act = Actuator.act
 
     def routed_meanwhile(self, plan, workers):  # /route/ sends work to every worker, after the read
         for worker in records(group):
             worker.update(actions=[Worker.routed_load.add(5)])
         return real_act(self, plan, workers)
 
-    monkeypatch.setattr(GroupPass, "act", routed_meanwhile)
+    monkeypatch.setattr(Actuator, "act", routed_meanwhile)
     outcomes = scheduler.run_pass(vast, now=T0 + 120).outcomes[0].decisions
     assert [(d.action, d.outcome) for d in outcomes] == [
         ("stop", "skipped: requests reached it since the pass read it")]
     assert {w.status for w in records(group)} == {"idle"} and len(fake.live()) == 3
-    monkeypatch.setattr(GroupPass, "act", real_act)
+    monkeypatch.setattr(Actuator, "act", real_act)
     boot(fake, T0 + 130)  # the workers report: the routed work is theirs now, and served
     assert scheduler.run_pass(vast, now=T0 + 140).count("stop") == 1
 
@@ -405,14 +406,14 @@ def test_one_groups_failure_whatever_its_cause_never_stops_the_others(api, fake,
     endpoint = api.endpoint("llm")
     broken, healthy = (api.group(endpoint, min_load=9, cold_mult=1, cold_workers=0, test_workers=1)
                        for _ in range(2))
-    real = GroupPass.decide
+    real = scale_group.plan_with_offers
 
-    def fails_for_one(self, snapshot):
-        if int(self.group.group_id) == broken["id"]:
+    def fails_for_one(provider, group, snapshot):
+        if int(group.group_id) == broken["id"]:
             raise TypeError("a bug, a bad row, anything")
-        return real(self, snapshot)
+        return real(provider, group, snapshot)
 
-    monkeypatch.setattr(GroupPass, "decide", fails_for_one)
+    monkeypatch.setattr(scale_group, "plan_with_offers", fails_for_one)
     report = scheduler.run_pass(vast, now=T0)
     outcomes = {o.group_id: o for o in report.outcomes}
     assert "TypeError" in outcomes[broken["id"]].error and outcomes[healthy["id"]].count("launch") == 1
@@ -436,8 +437,12 @@ class _Obliging:
         return lambda *args, **kwargs: 4242
 
 
+def actuator_for(provider, group) -> Actuator:
+    return Actuator(WatchedProvider(provider), group, T0, Recorder(group, T0, []))
+
+
 WRITE_PATHS = {
-    "link to its instance": lambda run, w: run._sync(w, Instance(7, "x", "unavailable", 2.0)),
+    "link to its instance": lambda run, w: scale_group._sync(w, Instance(7, "x", "unavailable", 2.0)),
     "withdraw from routing": lambda run, w: run._withdraw("stop", "surplus", w),
     "mark stopped": lambda run, w: run._stop(policy.Action("stop", "surplus", int(w.worker_id)), w),
     "mark started": lambda run, w: run._start(policy.Action("start", "queue", int(w.worker_id)), w),
@@ -452,8 +457,7 @@ def test_no_write_of_a_pass_brings_a_deleted_worker_back(group, path, provider):
     worker, _ = register_worker(group, instance_id=7, now=T0)
     worker.delete()
     worker.status = "idle"  # as the pass read it, before the delete
-    run = GroupPass(provider, group, endpoint_of(group), T0)
-    WRITE_PATHS[path](run, worker)
+    WRITE_PATHS[path](actuator_for(provider, group), worker)
     assert list(Worker.scan()) == []
 
 
@@ -467,24 +471,16 @@ def test_no_lease_write_brings_a_deleted_group_back(group):
 
 
 def test_a_launch_whose_worker_was_deleted_meanwhile_leaves_no_partial_row(group, monkeypatch):
-    from chalicelib.scaling import scale_group as module
-
-    real = module.register_worker
+    real = actuator.register_worker
 
     def then_deleted(*args, **kwargs):
         worker, token = real(*args, **kwargs)
         Worker.get(worker.token_hash).delete()
         return worker, token
 
-    monkeypatch.setattr(module, "register_worker", then_deleted)
-    GroupPass(_Obliging(), group, endpoint_of(group), T0)._launch(policy.Action("launch", "need", offer_id=1))
+    monkeypatch.setattr(actuator, "register_worker", then_deleted)
+    actuator_for(_Obliging(), group)._launch(policy.Action("launch", "need", offer_id=1))
     assert list(Worker.scan()) == []  # the instance it launched is an orphan the next pass destroys
-
-
-def endpoint_of(group):
-    from chalicelib.core.store import Endpoint
-
-    return Endpoint.get(int(group.account_id), int(group.endpoint_id))
 
 
 def test_a_steady_pass_over_one_group_costs_six_requests(fake, vast, group, dynamodb_calls):

@@ -1,0 +1,88 @@
+"""The policy's snapshot of one group, translated from its rows.
+
+The group's settings are its knobs (its own, else its endpoint's) and the endpoint's state;
+the thresholds are the policy's defaults with the environment's overrides; the workers,
+the queue and the load are what their rows say now, and the memory is what the last pass
+left on the group's row.
+"""
+from __future__ import annotations
+
+from chalicelib.core import settings
+from chalicelib.core.fleet import stats
+from chalicelib.core.fleet.worker_groups import effective_knobs
+from chalicelib.core.store import Endpoint, StatBucket, Worker, WorkerGroup
+from chalicelib.scaling import policy
+
+
+def thresholds() -> policy.Thresholds:
+    """The policy's thresholds, with the overrides the environment sets (settings.policy_thresholds)."""
+    return policy.Thresholds(**settings.policy_thresholds())
+
+
+def group_settings(group: WorkerGroup, endpoint: Endpoint) -> policy.GroupSettings:
+    """The knobs that govern `group` (its own where set, else its endpoint's) and its endpoint's state."""
+    given = effective_knobs(group, endpoint)
+    return policy.GroupSettings(
+        min_load=float(given["min_load"]), min_cold_load=float(given["min_cold_load"] or 0),
+        target_util=float(given["target_util"]), cold_mult=float(given["cold_mult"]),
+        cold_workers=int(given["cold_workers"]), test_workers=int(given["test_workers"]),
+        max_workers=int(given["max_workers"]),
+        inactivity_timeout=float(given["inactivity_timeout"]) if given["inactivity_timeout"] else None,
+        endpoint_state=endpoint.endpoint_state,
+        target_queue_time=float(given["target_queue_time"]),
+    )
+
+
+def worker_state(worker: Worker, group: WorkerGroup, now: float) -> policy.WorkerState:
+    """One worker's row as the policy sees it: silent past its timeout is an error, launched
+    before the group's generation is outdated, a worker its owner brought is not managed."""
+    status = worker.status
+    if status != "stopped" and not worker.is_live(now):
+        status = "error"  # silent past its timeout
+    return policy.WorkerState(
+        id=int(worker.worker_id), status=status, perf=float(worker.max_perf or 0),
+        price_per_hour=float(worker.price_per_hour or 0), started_at=float(worker.started_at),
+        reliability=worker.reliability,
+        available=not worker.unavailable, benchmarked=float(worker.max_perf or 0) > 0,
+        managed=worker.launch_label is not None,
+        busy=status in policy.ACTIVE and float(worker.queue_load or 0) + float(worker.routed_load or 0) > 0,
+        restart_s=float(worker.restart_s) if worker.restart_s else None,
+        outdated=int(worker.generation or 0) < int(group.generation or 0),
+        replaces=int(worker.replaces) if worker.replaces is not None else None,
+    )
+
+
+def queued_and_arriving(workers: list[Worker], now: float) -> tuple[float, float]:
+    """Work queued at the live workers now, and the rate arriving: their last reports, plus
+    what /route/ sent them since, less what they have served since at their benchmarked perf."""
+    backlog = arriving = 0.0
+    for w in workers:
+        if w.status == "stopped" or not w.is_live(now):
+            continue
+        since = max(now - float(w.last_report_at or 0), 1.0)
+        routed = float(w.routed_load or 0)
+        backlog += max(float(w.queue_load or 0) + routed - float(w.max_perf or 0) * since, 0.0)
+        arriving += max(float(w.cur_load or 0), routed / since)
+    return backlog, arriving
+
+
+def load_history(endpoint_id: int, groups_sharing: int, now: float, window_s: float) -> tuple:
+    """(time, load) samples of the endpoint, shared evenly by its groups: full buckets, then now."""
+    width = settings.stats_bucket_s()
+    span = StatBucket.t.between(stats.bucket_start(now - window_s), stats.bucket_start(now))
+    samples = []
+    for bucket in StatBucket.query(stats.series("e", endpoint_id), span):
+        window = stats.Window(min(width, max(now - int(bucket.t), 1.0)))  # the last bucket is still filling
+        window.add(bucket)
+        samples.append((float(bucket.t), window.metric("curload") / groups_sharing))
+    return tuple(samples)
+
+
+def build_snapshot(group: WorkerGroup, endpoint: Endpoint, workers: list[Worker], load: tuple,
+                   now: float) -> policy.Snapshot:
+    """The snapshot the policy decides on for `group`, from its rows and the endpoint's `load`."""
+    knobs, limits = group_settings(group, endpoint), thresholds()
+    memory = tuple(policy.Hour(float(h.start), float(h.peak), float(h.rise or 0)) for h in group.memory or ())
+    backlog, current = queued_and_arriving(workers, now)
+    return policy.Snapshot(now, knobs, limits, tuple(worker_state(w, group, now) for w in workers), load,
+                           backlog=backlog, current_load=current, memory=memory, rolling=bool(group.rolling))
