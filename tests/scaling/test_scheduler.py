@@ -44,9 +44,9 @@ def boot(fake: FakeVast, now: float, perf: float = 10.0) -> None:
         if instance.intended == "running" and not instance.failed:
             env = instance.env
             assert env["REPORT_ADDR"] == "https://control-plane.example"
-            worker_status.record_report({"id": int(env["CONTAINER_ID"]), "mtoken": env["MASTER_TOKEN"],
-                                         "loadtime": 30.0, "max_perf": perf, "url": f"http://10.0.0.{instance.id}"},
-                                        now=now)
+            loaded = worker_status.Report(int(env["CONTAINER_ID"]), env["MASTER_TOKEN"], loadtime=30.0,
+                                          max_perf=perf, url=f"http://10.0.0.{instance.id}", reloaded=True)
+            worker_status.record_report(loaded, now=now)
 
 
 def records(group) -> list[Worker]:

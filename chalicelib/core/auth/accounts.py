@@ -30,25 +30,6 @@ def create_account(name: str, api_key: str | None = None) -> tuple[int, str]:
     return account_id, key
 
 
-# What Vast's /users/current/ holds that this control plane has no notion of: answered empty.
-_USER_FIELDS_UNKNOWN = ("email", "ssh_key", "paypal_email", "billaddress_city", "billaddress_country",
-                        "billaddress_line1", "billaddress_line2", "billaddress_zip", "last4")
-
-
-def user_record(row: ApiKey) -> dict:
-    """An account as Vast's `GET /users/current/` shows a user (the CLI's `show user`), never its key."""
-    name = row.name or f"account-{int(row.account_id)}"
-    return {
-        "id": int(row.account_id), "username": name, "fullname": name, "user": name,
-        "balance": 0.0, "credit": 0.0, "balance_threshold": 0.0, "balance_threshold_enabled": False,
-        "billed_expected": 0.0, "billed_verified": 0.0, "paid_expected": 0.0, "paid_verified": 0.0,
-        "billing_creditonly": False, "can_pay": True, "email_verified": False, "got_signup_credit": False,
-        "has_billing": False, "has_payout": False, "password_resettable": False,
-        "host_agreement_accepted": False, "created_at": int(row.created_at),
-        **dict.fromkeys(_USER_FIELDS_UNKNOWN),
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.core.auth.accounts")
     commands = parser.add_subparsers(dest="command", required=True)

@@ -1,15 +1,15 @@
-"""Endpoint groups: create, list, read, update, delete, with Vast's field names and defaults."""
+"""Endpoint groups: create, list, read, update, delete; and which endpoint a caller means."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.core import validation as v
 from chalicelib.core.auth.credentials import Principal, endpoint_api_key, hash_secret, new_endpoint_key
-from chalicelib.core.errors import bad_request, conflict, not_found
+from chalicelib.core.errors import conflict, not_found
 from chalicelib.core.store import (
     ROUTING_FIELDS,
     ApiKey,
@@ -37,59 +37,16 @@ KNOBS: dict[str, tuple[Any, dict]] = {
     "target_queue_time": (10.0, {"minimum": 0, "exclusive_minimum": True}),
     "inactivity_timeout": (None, {"minimum": -1}),  # -1: none (no scaling to zero by timeout)
 }
-ALIASES = {"min_workers": "cold_workers"}  # Vast's newer name -> the stored one
 
 
-def parse_knobs(body: dict, *, partial: bool, knobs: dict[str, tuple[Any, dict]] = KNOBS) -> dict[str, Any]:
-    """The knobs `body` gives a value (all of `knobs`, defaulted, unless `partial`).
+@dataclass(frozen=True)
+class EndpointFields:
+    """What a create or an update gives: on an update, None leaves a field as it is, and a
+    knob given as None is cleared."""
 
-    A knob absent or null is not given: on an update it keeps its value.
-    """
-    body = with_aliases(body)
-    parsed = {}
-    for name, (default, bounds) in knobs.items():
-        if partial and body.get(name) is None:
-            continue
-        parsed[name] = v.number(body, name, default, **bounds)
-    if parsed.get("inactivity_timeout") is not None and parsed["inactivity_timeout"] < 0:
-        if parsed["inactivity_timeout"] != -1:
-            raise bad_request("'inactivity_timeout' must be at least 0, or -1 for none")
-        parsed["inactivity_timeout"] = None
-    return parsed
-
-
-def with_aliases(body: dict) -> dict:
-    """`body` with each alias under its stored name (both given and different: a 400)."""
-    for alias, name in ALIASES.items():
-        if body.get(alias) is None:
-            continue
-        if body.get(name) is not None and body[name] != body[alias]:
-            raise bad_request(f"'{alias}' and '{name}' are the same knob; give one, or the same value")
-        body = {**body, name: body[alias]}
-    return body
-
-
-def parse_name(body: dict, *, required: bool = True) -> str | None:
-    name = v.string(body, "endpoint_name", v.REQUIRED if required else None, min_len=1, max_len=128)
-    if name is not None and name.strip() != name:
-        raise bad_request("'endpoint_name' must not start or end with whitespace")
-    return name
-
-
-def row(endpoint: Endpoint) -> dict:
-    """An endpoint as Vast lists it (the SDK's `EndpointData.from_dict` reads this)."""
-    return {
-        "id": int(endpoint.endpoint_id),
-        "endpoint_name": endpoint.endpoint_name,
-        "api_key": endpoint_api_key(endpoint),
-        "user_id": int(endpoint.account_id),
-        "created_at": float(endpoint.created_at),
-        "endpoint_state": endpoint.endpoint_state,
-        "auto_delete_in_seconds": None,
-        "auto_delete_due_24h": False,
-        **{name: getattr(endpoint, name) for name in KNOBS},
-        "min_workers": endpoint.cold_workers,
-    }
+    name: str | None = None
+    state: str | None = None
+    knobs: dict[str, Any] = field(default_factory=dict)  # names and bounds from KNOBS, checked
 
 
 def list_endpoints(account_id: int) -> list[Endpoint]:
@@ -99,6 +56,27 @@ def list_endpoints(account_id: int) -> list[Endpoint]:
 
 def find_by_name(account_id: int, name: str) -> Endpoint | None:
     return next((e for e in list_endpoints(account_id) if e.endpoint_name == name), None)
+
+
+def resolve(principal: Principal, *, endpoint_id: int | None = None, name: str | None = None,
+            key: ApiKey | None = None) -> Endpoint | ApiKey:
+    """The endpoint a caller means by its id or its name; 404 naming it if it may not see it.
+
+    An endpoint key means its own endpoint only, an account key any of its account's. Given
+    the endpoint key's row (`key`), the routing copy it holds stands in for the endpoint, saving
+    a read, and a miss is "for this key".
+    """
+    if endpoint_id is not None:
+        return get_endpoint(principal, endpoint_id)
+    if principal.endpoint_id is None:
+        found = find_by_name(principal.account_id, name)
+    elif key is not None and all(getattr(key, f) is not None for f in ROUTING_FIELDS):
+        found = key
+    else:  # a key written before keys held a copy
+        found = get_endpoint(principal, principal.endpoint_id)
+    if found is None or found.endpoint_name != name:
+        raise not_found(f"endpoint '{name}'" + (" for this key" if key is not None else ""))
+    return found
 
 
 def get_endpoint(principal: Principal, endpoint_id: int) -> Endpoint:
@@ -130,10 +108,9 @@ def _refused(error: TransactWriteError) -> list[int]:
             and r.code == "ConditionalCheckFailed"]
 
 
-def create_endpoint(account_id: int, body: dict) -> Endpoint:
-    name = parse_name(body)
-    knobs = parse_knobs(body, partial=False)
-    state = v.choice(body, "endpoint_state", STATES, "active")
+def create_endpoint(account_id: int, fields: EndpointFields) -> Endpoint:
+    """A new endpoint named `fields.name`, with its key and its name claimed, in one transaction."""
+    name, knobs, state = fields.name, fields.knobs, fields.state or "active"
     if find_by_name(account_id, name):  # endpoints made before names were claimed have no name item
         raise conflict(f"an endpoint named '{name}' already exists")
     endpoint_id = next_id("endpoint")
@@ -156,26 +133,24 @@ def _routing(endpoint: Endpoint) -> dict[str, Any]:
     return {name: getattr(endpoint, name) for name in ROUTING_FIELDS}
 
 
-def update_endpoint(principal: Principal, endpoint_id: int, body: dict) -> Endpoint:
-    """Change the fields `body` names: in one transaction with the key's routing copy and the name."""
-    knobs = parse_knobs(body, partial=True)
-    name = parse_name(body, required=False)
-    state = v.choice(body, "endpoint_state", STATES, None)
+def update_endpoint(principal: Principal, endpoint_id: int, fields: EndpointFields) -> Endpoint:
+    """Change the fields given: in one transaction with the key's routing copy and the name."""
+    changes, name, state = dict(fields.knobs), fields.name, fields.state
     endpoint = get_endpoint(principal, endpoint_id)
     old_name = endpoint.endpoint_name
     renamed = name is not None and name != old_name
     if renamed:
         if find_by_name(principal.account_id, name):
             raise conflict(f"an endpoint named '{name}' already exists")
-        knobs["endpoint_name"] = name
+        changes["endpoint_name"] = name
     if state is not None:
-        knobs["endpoint_state"] = state
-    if not knobs:
+        changes["endpoint_state"] = state
+    if not changes:
         return endpoint
-    for field, value in knobs.items():
-        setattr(endpoint, field, value)
+    for attribute, value in changes.items():
+        setattr(endpoint, attribute, value)
     actions = [getattr(Endpoint, k).set(val) if val is not None else getattr(Endpoint, k).remove()
-               for k, val in knobs.items()]
+               for k, val in changes.items()]
     routing = [getattr(ApiKey, k).set(val) for k, val in _routing(endpoint).items()]
     try:
         with TransactWrite(connection=connection()) as tx:

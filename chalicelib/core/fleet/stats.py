@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import settings
-from chalicelib.core import validation as v
-from chalicelib.core.errors import bad_request
 from chalicelib.core.store import TOTALS_T, StatBucket, Worker, epoch
 
 METRICS = ("nworkers", "totreqs", "curload", "capacity", "reliable", "reqrate")
@@ -85,14 +83,6 @@ def _metric_attributes(name: str) -> list:
         "totreqs": [StatBucket.reqs],
     }[name]
     return [StatBucket.t, *needed]
-
-
-def parse_range(body: dict) -> tuple[str, float, float]:
-    name = v.choice(body, "metric_name", METRICS)
-    t1, t2 = v.number(body, "t1"), v.number(body, "t2")
-    if t2 < t1:
-        raise bad_request("'t2' must not be before 't1'")
-    return name, t1, t2
 
 
 def timeseries(key: str, name: str, t1: float, t2: float) -> list[float]:

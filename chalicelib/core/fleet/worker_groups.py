@@ -1,7 +1,6 @@
-"""Worker groups (Vast `autojobs` / `workergroups`) and the workers registered into them."""
+"""Worker groups (Vast's `autojobs` / `workergroups`) and the workers registered into them."""
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -10,18 +9,10 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import settings
-from chalicelib.core import validation as v
 from chalicelib.core.auth.credentials import Principal, hash_secret, new_token
-from chalicelib.core.errors import bad_request, conflict, not_found
+from chalicelib.core.errors import conflict, not_found
 from chalicelib.core.fleet.endpoints import KNOBS as ENDPOINT_KNOBS
-from chalicelib.core.fleet.endpoints import (
-    MAX_GROUPS,
-    find_by_name,
-    get_endpoint,
-    list_endpoints,
-    parse_knobs,
-    refuse_incomplete,
-)
+from chalicelib.core.fleet.endpoints import MAX_GROUPS, refuse_incomplete
 from chalicelib.core.fleet.events import new_event
 from chalicelib.core.store import (
     Endpoint,
@@ -45,33 +36,6 @@ KNOBS: dict[str, tuple[Any, dict]] = {
     "gpu_ram": (8.0, {}),
 }
 TEXT_FIELDS = ("template_hash", "launch_args")
-# What the vastai CLI appends to every search, and sends alone when --search_params is not given.
-CLI_DEFAULT_SEARCH = frozenset({"verified=True", "rentable=True", "rented=False"})
-
-
-def _parse(body: dict, *, partial: bool) -> dict[str, Any]:
-    """The fields `body` gives (all of them, defaulted, unless `partial`); absent or null keeps
-    a field's value on an update, and an empty text clears it."""
-    fields = parse_knobs(body, partial=True, knobs=KNOBS)
-    if not partial:
-        fields = {name: fields.get(name, default) for name, (default, _) in KNOBS.items()}
-    params = body.get("search_params")
-    if isinstance(params, dict):
-        params = json.dumps(params, sort_keys=True)
-    if not partial or not _keeps_search(params):
-        fields["search_params"] = v.string({"search_params": params}, "search_params", "", max_len=4096)
-    for name in TEXT_FIELDS:
-        if body.get(name) is not None:
-            fields[name] = v.string(body, name, max_len=4096) or None
-    if body.get("template_id") is not None:
-        fields["template_id"] = v.integer(body, "template_id")
-    return fields
-
-
-def _keeps_search(params: object) -> bool:
-    """On an update, no search given: absent, null, empty, or only what the CLI adds to every
-    search (it sends that when --search_params is not given)."""
-    return params is None or (isinstance(params, str) and set(params.split()) <= CLI_DEFAULT_SEARCH)
 
 
 def effective_knobs(group: WorkerGroup, endpoint: Endpoint) -> dict[str, Any]:
@@ -82,43 +46,9 @@ def effective_knobs(group: WorkerGroup, endpoint: Endpoint) -> dict[str, Any]:
             "test_workers": group.test_workers, "gpu_ram": group.gpu_ram}
 
 
-def _endpoint_of(principal: Principal, body: dict) -> Endpoint:
-    if body.get("endpoint_id") is not None:
-        return get_endpoint(principal, v.integer(body, "endpoint_id"))
-    if body.get("endpoint_name") is not None:
-        name = v.string(body, "endpoint_name")
-        endpoint = find_by_name(principal.account_id, name)
-        if endpoint is None:
-            raise not_found(f"endpoint '{name}'")
-        return endpoint
-    raise bad_request("'endpoint_name' or 'endpoint_id' is required")
-
-
-def row(group: WorkerGroup, endpoint_names: dict[int, str]) -> dict:
-    return {
-        "id": int(group.group_id),
-        "endpoint_id": int(group.endpoint_id),
-        "endpoint_name": endpoint_names.get(int(group.endpoint_id)),
-        "user_id": int(group.account_id),
-        "created_at": float(group.created_at),
-        "search_params": group.search_params,
-        "template_hash": group.template_hash,
-        "template_id": group.template_id,
-        "launch_args": group.launch_args,
-        **{name: getattr(group, name) for name in KNOBS},
-        "generation": int(group.generation or 0),
-        "rolling": bool(group.rolling),
-    }
-
-
 def list_groups(account_id: int) -> list[WorkerGroup]:
     """The account's groups (an incomplete row is logged and left out)."""
     return complete(WorkerGroup.query(account_id, consistent_read=True))
-
-
-def list_rows(account_id: int) -> list[dict]:
-    names = {int(e.endpoint_id): e.endpoint_name for e in list_endpoints(account_id)}
-    return [row(g, names) for g in list_groups(account_id)]
 
 
 def _stored_group(principal: Principal, group_id: int) -> WorkerGroup:
@@ -139,9 +69,9 @@ def get_group(principal: Principal, group_id: int) -> WorkerGroup:
     return group
 
 
-def create_group(principal: Principal, body: dict) -> WorkerGroup:
-    fields = _parse(body, partial=False)
-    endpoint = _endpoint_of(principal, body)
+def create_group(principal: Principal, endpoint: Endpoint, fields: dict[str, Any]) -> WorkerGroup:
+    """A new group of `endpoint` with `fields` (every field of a group: KNOBS, TEXT_FIELDS,
+    search_params, template_id), unless the endpoint was deleted meanwhile."""
     siblings = [g for g in list_groups(principal.account_id) if int(g.endpoint_id) == int(endpoint.endpoint_id)]
     if len(siblings) >= MAX_GROUPS:
         raise conflict(f"an endpoint may have at most {MAX_GROUPS} worker groups")
@@ -159,11 +89,11 @@ def create_group(principal: Principal, body: dict) -> WorkerGroup:
     return group
 
 
-def update_group(principal: Principal, group_id: int, body: dict) -> WorkerGroup:
-    fields = _parse(body, partial=True)
-    group = get_group(principal, group_id)
-    if body.get("endpoint_id") is not None or body.get("endpoint_name") is not None:
-        fields["endpoint_id"] = int(_endpoint_of(principal, body).endpoint_id)
+def update_group(group: WorkerGroup, fields: dict[str, Any], endpoint: Endpoint | None = None) -> WorkerGroup:
+    """Set the fields given (None clears one) and, with `endpoint`, move the group there."""
+    group_id = int(group.group_id)
+    if endpoint is not None:
+        fields = {**fields, "endpoint_id": int(endpoint.endpoint_id)}
     if fields:
         actions = [getattr(WorkerGroup, k).set(val) if val is not None else getattr(WorkerGroup, k).remove()
                    for k, val in fields.items()]

@@ -1,4 +1,4 @@
-"""Worker reports: `/worker_status/` in all three payload generations, and `/delete_requests/`.
+"""Worker reports (what a worker says of its load and health) and finished requests.
 
 A report costs two DynamoDB requests: one GetItem (the worker, by the hash of its
 mtoken) and one transaction (the worker's new state, the stats buckets of its endpoint
@@ -22,9 +22,8 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import settings
-from chalicelib.core import validation as v
 from chalicelib.core.auth.credentials import hash_secret
-from chalicelib.core.errors import bad_request, unauthorized, unavailable
+from chalicelib.core.errors import unauthorized, unavailable
 from chalicelib.core.fleet import stats
 from chalicelib.core.fleet.events import worker_event
 from chalicelib.core.observability import metrics
@@ -63,64 +62,6 @@ class Report:
     overloaded: bool | None = None
     url: str | None = None
     disk_usage: float | None = None
-
-
-_GEN3_MARKERS = ("version", "new_load", "rej_load", "working_request_idxs", "cur_capacity")
-
-
-def parse_report(body: dict) -> Report:
-    """Validate and normalise a `/worker_status/` body (seed 001, 2024 pyworker, current SDK)."""
-    worker_id = v.integer(body, "id")
-    mtoken = _mtoken(body)
-    num = {name: v.number(body, name, None) for name in (
-        "loadtime", "max_perf", "cur_load", "new_load", "rej_load", "cur_perf",
-        "disk_usage", "additional_disk_usage",
-    )}
-    counts = {name: v.integer(body, name, None) for name in ("num_requests_working", "num_requests_recieved")}
-    url = v.string(body, "url", None, max_len=2048) or None
-    error = _error_text(body)
-    common = dict(worker_id=worker_id, mtoken=mtoken, url=url, error_msg=error,
-                  disk_usage=num["disk_usage"], num_requests=counts["num_requests_recieved"],
-                  reqs_working=counts["num_requests_working"])
-    message = v.string(body, "message", None)
-    if message is not None:  # 2024 pyworker
-        if message not in ("loading update", "data update"):
-            raise bad_request("'message' must be 'loading update' or 'data update'")
-        if message == "loading update":
-            return Report(**common, loading=True, reloaded=True)
-        return Report(**common, loadtime=num["loadtime"], max_perf=num["max_perf"],
-                      served_rate=num["cur_perf"], arrived_rate=num["cur_perf"],
-                      overloaded=v.boolean(body, "overloaded", None))
-    if any(marker in body for marker in _GEN3_MARKERS):  # current SDK's WorkerStatusData
-        arrived = None
-        if num["new_load"] is not None or num["rej_load"] is not None:
-            arrived = (num["new_load"] or 0.0) + (num["rej_load"] or 0.0)
-        loading = not (num["loadtime"] or error)
-        return Report(**common, loading=loading, reloaded=loading, loadtime=num["loadtime"],
-                      max_perf=num["max_perf"], arrived_amount=arrived, served_amount=num["cur_perf"],
-                      queue_load=num["cur_load"])
-    # seed 001's notify module: loaded (a (re)start) / update / error
-    return Report(**common, loadtime=num["loadtime"], max_perf=num["max_perf"], arrived_rate=num["cur_load"],
-                  reloaded=num["loadtime"] is not None)
-
-
-def _mtoken(body: dict) -> str:
-    """A missing or malformed token is an authentication failure (401), not a bad request."""
-    token = body.get("mtoken")
-    if not isinstance(token, str) or not 0 < len(token) <= 512 or not v.is_text(token):
-        raise unauthorized("'mtoken' is missing or invalid")
-    return token
-
-
-def _error_text(body: dict) -> str | None:
-    for name in ("error_msg", "error"):
-        value = body.get(name)
-        if value in (None, "", False):
-            continue
-        if not isinstance(value, (str, bool)):
-            raise bad_request(f"'{name}' must be a string")
-        return (value if isinstance(value, str) else "worker reported an error")[:1024]
-    return None
 
 
 @dataclass(frozen=True)
@@ -273,9 +214,9 @@ def _unchanged(worker: Worker) -> Any:
     return reported & (Worker.status == worker.status)
 
 
-def record_report(body: dict, now: float | None = None) -> None:
+def record_report(report: Report, now: float | None = None) -> None:
+    """Apply `report` to its worker (401 unless its mtoken and id match a live worker)."""
     now = time.time() if now is None else now
-    report = parse_report(body)
     for _ in range(REPORT_ATTEMPTS):
         worker = authenticate_worker(report.worker_id, report.mtoken, now)
         if is_stale(worker, report):
@@ -300,18 +241,12 @@ def record_report(body: dict, now: float | None = None) -> None:
         metrics.add_metric(name="WorkerErrors", unit="Count", value=1)
 
 
-def record_finished(body: dict, now: float | None = None) -> int:
-    """`/delete_requests/`: finished requests add to the worker's counters and its stats buckets."""
+def record_finished(worker_id: int, mtoken: str, outcomes: list[bool], now: float | None = None) -> int:
+    """Finished requests (whether each succeeded) add to the worker's counters and its stats buckets."""
     now = time.time() if now is None else now
-    worker_id = v.integer(body, "worker_id")
-    mtoken = _mtoken(body)
-    requests = v.object_list(body, "requests")
-    outcomes = [v.boolean(r, "success", False) for r in requests]
-    for r in requests:
-        v.integer(r, "request_idx", None)
     worker = authenticate_worker(worker_id, mtoken, now)
     ok, failed = sum(outcomes), len(outcomes) - sum(outcomes)
-    if requests:
+    if outcomes:
         actions = [counter.add(n) for counter, n in ((Worker.ok_count, ok), (Worker.failed_count, failed)) if n]
         for _ in range(REPORT_ATTEMPTS):
             try:
@@ -322,4 +257,4 @@ def record_finished(body: dict, now: float | None = None) -> int:
                     raise unauthorized(_NOT_AUTHORISED) from None  # deleted since it was read
         else:
             raise unavailable("another update of this worker was in flight; send it again")
-    return len(requests)
+    return len(outcomes)

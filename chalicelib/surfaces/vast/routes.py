@@ -1,6 +1,6 @@
 """The Vast.ai autoscaler API: console routes (`/api/v0/...`) and the runtime routes
-workers and clients call (`/worker_status/`, `/route/`, stats). Parsing happens here;
-the work is done by the domain modules.
+workers and clients call (`/worker_status/`, `/route/`, stats). Each view reads its body
+with `wire`, calls the core with typed arguments and renders the reply with `wire`.
 """
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from collections.abc import Callable
 from chalice import Blueprint, Response
 
 from chalicelib.core import validation as v
-from chalicelib.core.auth import accounts, server_keys
+from chalicelib.core.auth import server_keys
 from chalicelib.core.auth.credentials import Principal, authenticate, key_row
-from chalicelib.core.errors import not_found
 from chalicelib.core.fleet import endpoints, events, routing, stats, worker_groups, worker_status
-from chalicelib.core.store import Endpoint, Event, Worker
+from chalicelib.core.fleet.workers import list_workers
+from chalicelib.core.store import Endpoint
 from chalicelib.surfaces.edge import CONTENT_TYPES, account, answering_errors, bearer_key, body
+from chalicelib.surfaces.vast import logs, wire
 from chalicelib.surfaces.vast.envelope import error_body
 
 vast_api = Blueprint(__name__)
@@ -44,7 +45,7 @@ def current_user() -> dict:
     row = key_row(bearer_key(vast_api.current_request))
     if row.kind != "account":
         account(vast_api.current_request)  # the refusal an endpoint key gets on console calls
-    return accounts.user_record(row)
+    return wire.user_row(row)
 
 
 # --- endpoint groups ---------------------------------------------------------------
@@ -53,8 +54,9 @@ def current_user() -> dict:
 def endptjobs() -> dict:
     principal = account(vast_api.current_request)
     if vast_api.current_request.method == "GET":
-        return {"success": True, "results": [endpoints.row(e) for e in endpoints.list_endpoints(principal.account_id)]}
-    endpoint = endpoints.create_endpoint(principal.account_id, _request())
+        rows = [wire.endpoint_row(e) for e in endpoints.list_endpoints(principal.account_id)]
+        return {"success": True, "results": rows}
+    endpoint = endpoints.create_endpoint(principal.account_id, wire.new_endpoint(_request()))
     return {"success": True, "result": int(endpoint.endpoint_id)}
 
 
@@ -64,9 +66,10 @@ def endptjob(endpoint_id: str) -> dict:
     ident = v.path_id(endpoint_id, "endpoint_id")
     method = vast_api.current_request.method
     if method == "GET":
-        return {"success": True, "result": endpoints.row(endpoints.get_endpoint(principal, ident))}
+        return {"success": True, "result": wire.endpoint_row(endpoints.get_endpoint(principal, ident))}
     if method == "PUT":
-        return {"success": True, "result": endpoints.row(endpoints.update_endpoint(principal, ident, _request()))}
+        changed = endpoints.update_endpoint(principal, ident, wire.endpoint_change(_request()))
+        return {"success": True, "result": wire.endpoint_row(changed)}
     endpoints.delete_endpoint(principal, ident)
     return {"success": True}
 
@@ -77,8 +80,13 @@ def endptjob(endpoint_id: str) -> dict:
 def autojobs() -> dict:
     principal = account(vast_api.current_request)
     if vast_api.current_request.method == "GET":
-        return {"success": True, "results": worker_groups.list_rows(principal.account_id)}
-    group = worker_groups.create_group(principal, _request())
+        names = {int(e.endpoint_id): e.endpoint_name for e in endpoints.list_endpoints(principal.account_id)}
+        return {"success": True, "results": [wire.group_row(g, names)
+                                             for g in worker_groups.list_groups(principal.account_id)]}
+    request = _request()
+    fields = wire.group_fields(request, partial=False)
+    endpoint = endpoints.resolve(principal, **wire.group_endpoint(request, required=True))
+    group = worker_groups.create_group(principal, endpoint, fields)
     return {"success": True, "result": int(group.group_id), "id": int(group.group_id)}
 
 
@@ -90,10 +98,17 @@ def autojob(group_id: str) -> dict:
     if method == "DELETE":
         worker_groups.delete_group(principal, ident)
         return {"success": True}
-    group = (worker_groups.update_group(principal, ident, _request()) if method == "PUT"
-             else worker_groups.get_group(principal, ident))
+    if method == "PUT":
+        request = _request()
+        fields = wire.group_fields(request, partial=True)
+        group = worker_groups.get_group(principal, ident)
+        named = wire.group_endpoint(request, required=False)
+        moved_to = endpoints.resolve(principal, **named) if named else None
+        group = worker_groups.update_group(group, fields, moved_to)
+    else:
+        group = worker_groups.get_group(principal, ident)
     name = endpoints.get_endpoint(principal, int(group.endpoint_id)).endpoint_name
-    return {"success": True, "result": worker_groups.row(group, {int(group.endpoint_id): name})}
+    return {"success": True, "result": wire.group_row(group, {int(group.endpoint_id): name})}
 
 
 @_route("/api/v0/autojobs/{group_id}/workers", ["POST"], "/api/v0/workergroups/{group_id}/workers")
@@ -113,7 +128,7 @@ def decisions(group_id: str) -> dict:
     principal = account(vast_api.current_request)
     group = worker_groups.get_group(principal, v.path_id(group_id, "group_id"))
     limit = v.query_integer(vast_api.current_request.query_params, "limit", 100, minimum=1, maximum=1000)
-    rows = Event.query(int(group.group_id), scan_index_forward=False, limit=limit)
+    rows = events.recent(group_id=int(group.group_id), limit=limit)[::-1]
     return {"success": True, "results": [
         {"t": d.t, "action": d.action, "reason": d.reason, "outcome": d.outcome, "worker_id": d.worker_id,
          "instance_id": d.instance_id, "offer_id": d.offer_id} for d in rows]}
@@ -123,20 +138,22 @@ def decisions(group_id: str) -> dict:
 
 @_route("/worker_status", ["POST"])
 def worker_status_report() -> dict:
-    worker_status.record_report(_request())
+    worker_status.record_report(wire.report(_request()))
     return {"success": True}
 
 
 @_route("/delete_requests", ["POST"])
 def delete_requests() -> dict:
-    return {"success": True, "deleted": worker_status.record_finished(_request())}
+    return {"success": True, "deleted": worker_status.record_finished(*wire.finished_requests(_request()))}
 
 
 # --- routing -----------------------------------------------------------------------
 
 @_route("/route", ["POST"])
 def route() -> dict:
-    return routing.route(_request())
+    request = wire.route_request(_request())
+    routed = routing.route(key_row(request.api_key), request.endpoint, request.cost, request.request_idx)
+    return wire.route_reply(routed)
 
 
 @_route("/pubkey", ["GET"])
@@ -154,26 +171,12 @@ def _caller(request: dict, *, allow_endpoint_keys: bool = True) -> Principal:
     return authenticate(key, allow_endpoint_keys=allow_endpoint_keys)  # missing: 401
 
 
-def _endpoint_target(request: dict) -> tuple[Principal, Endpoint]:
-    principal = _caller(request)
-    if request.get("id") is not None:
-        return principal, endpoints.get_endpoint(principal, v.integer(request, "id"))
-    name = v.string(request, "endpoint", min_len=1, max_len=128)
-    if principal.endpoint_id is not None:
-        endpoint = endpoints.get_endpoint(principal, principal.endpoint_id)
-        if endpoint.endpoint_name == name:
-            return principal, endpoint
-    elif (found := endpoints.find_by_name(principal.account_id, name)) is not None:
-        return principal, found
-    raise not_found(f"endpoint '{name}'")
-
-
 def _target(request: dict, kind: str) -> tuple[Endpoint, str, int, int | None]:
     """(endpoint, stats series, reply id, group id or None) for an endpoint or autogroup call."""
-    if kind == "endpoint":
-        _, endpoint = _endpoint_target(request)
-        return endpoint, stats.series("e", int(endpoint.endpoint_id)), int(endpoint.endpoint_id), None
     principal = _caller(request)
+    if kind == "endpoint":
+        endpoint = endpoints.resolve(principal, **wire.endpoint_ref(request))
+        return endpoint, stats.series("e", int(endpoint.endpoint_id)), int(endpoint.endpoint_id), None
     group = worker_groups.get_group(principal, v.integer(request, "id"))
     endpoint = endpoints.get_endpoint(principal, int(group.endpoint_id))
     return endpoint, stats.series("g", int(group.group_id)), int(group.group_id), int(group.group_id)
@@ -182,41 +185,20 @@ def _target(request: dict, kind: str) -> tuple[Endpoint, str, int, int | None]:
 def _stats(kind: str) -> dict:
     request = _request()
     if "metric_name" in request:
-        name, t1, t2 = stats.parse_range(request)
+        name, t1, t2 = wire.metric_range(request)
     endpoint, key, ident, group_id = _target(request, kind)
     reply = {"endpoint": endpoint.endpoint_name, "id": ident}
     if "metric_name" in request:
         values = stats.timeseries(key, name, t1, t2)
         return {**reply, name: values, "range_len": len(values)}
-    workers = routing.endpoint_workers(int(endpoint.endpoint_id), group_id)
+    workers = list_workers(int(endpoint.endpoint_id), group_id)
     return {**reply, **stats.current(key, workers)}
 
 
 def _workers(kind: str) -> list[dict]:
     endpoint, _, _, group_id = _target(_request(), kind)
     now = time.time()
-    return [_worker_row(w) for w in routing.endpoint_workers(int(endpoint.endpoint_id), group_id) if w.is_live(now)]
-
-
-def _worker_row(worker: Worker) -> dict:
-    return {
-        "id": int(worker.worker_id),
-        "status": worker.status,
-        "gpu_name": worker.gpu_name,
-        "cur_load": worker.cur_load,
-        "cur_load_rolling_avg": worker.cur_load_rolling_avg,
-        "cur_perf": worker.cur_perf,
-        "perf": worker.max_perf,
-        "measured_perf": worker.measured_perf,
-        "dlperf": worker.dlperf,
-        "reliability": worker.reliability,
-        "reqs_working": int(worker.reqs_working or 0),
-        "disk_usage": worker.disk_usage,
-        "loaded_at": worker.loaded_at,
-        "started_at": worker.started_at,
-        "group_id": int(worker.group_id),
-        "url": worker.url,
-    }
+    return [wire.worker_row(w) for w in list_workers(int(endpoint.endpoint_id), group_id) if w.is_live(now)]
 
 
 @_route("/get_endpoint_stats", ["POST"])
@@ -236,7 +218,7 @@ def _logs(kind: str) -> dict:
     endpoint, _, ident, group_id = _target(request, kind)
     found = (events.recent(group_id=group_id) if group_id is not None
              else events.recent(endpoint_id=int(endpoint.endpoint_id)))
-    return {"success": True, "id": ident, "endpoint": endpoint.endpoint_name, **events.render(found, tail)}
+    return {"success": True, "id": ident, "endpoint": endpoint.endpoint_name, **logs.render(found, tail)}
 
 
 @_route("/get_endpoint_logs", ["POST"])

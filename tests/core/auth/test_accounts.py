@@ -38,17 +38,3 @@ def test_the_cli_creates_an_account_and_can_pin_its_key(aws, capsys):
     assert accounts.main(["create", "--name", "ops", "--key", "pinned-local-key-123"]) == 0
     assert "pinned-local-key-123" in capsys.readouterr().out
     assert ApiKey.get(hash_secret("pinned-local-key-123")).name == "ops"
-
-
-def test_users_current_is_the_account_in_vasts_shape_without_its_key(api):
-    user = api.ok("GET", "/api/v0/users/current/")
-    assert user["id"] == api.account_id and user["username"] == "tester"
-    assert user["host_agreement_accepted"] is False and user["credit"] == 0.0
-    assert api.key not in str(user) and hash_secret(api.key) not in str(user)
-
-
-def test_users_current_needs_an_account_key(api):
-    endpoint = api.endpoint("a")
-    assert api.call("GET", "/api/v0/users/current/", key=endpoint["api_key"])[0] == 401
-    assert api.call("GET", "/api/v0/users/current/", key=None)[0] == 401
-    assert api.call("GET", "/api/v0/users/current/", key="ak_wrong_key")[0] == 401

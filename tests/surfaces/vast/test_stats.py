@@ -5,6 +5,7 @@ import pytest
 
 from chalicelib.core.fleet import stats, worker_status
 from chalicelib.core.store import bind
+from chalicelib.surfaces.vast import wire
 
 METRICS = ("nworkers", "totreqs", "curload", "capacity", "reliable", "reqrate")
 
@@ -22,7 +23,7 @@ def group(api, endpoint):
 def report_at(worker: dict, at: float, **fields) -> None:
     """A report recorded as if it arrived at `at` (the domain function takes the clock)."""
     bind()
-    worker_status.record_report({"id": worker["id"], "mtoken": worker["mtoken"], **fields}, now=at)
+    worker_status.record_report(wire.report({"id": worker["id"], "mtoken": worker["mtoken"], **fields}), now=at)
 
 
 def test_current_mode_has_every_metric(api, endpoint, group):

@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib.core.fleet import events
 from chalicelib.core.store import Event, bind
+from chalicelib.surfaces.vast import logs
 
 LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC group \d+: ")
 
@@ -54,7 +55,7 @@ def test_levels_add_detail_as_the_cli_numbers_them(api, group):
     save(group, "start", "failed: the machine is gone", t=1_000_001)
     save(group, "stop", "skipped: requests reached it since the pass read it", t=1_000_002)
     log = group_logs(api, group)
-    assert [len(log[level].splitlines()) for level in events.LEVELS] == [1, 2, 3, 3]
+    assert [len(log[level].splitlines()) for level in logs.LEVELS] == [1, 2, 3, 3]
     assert "launch: ok (capacity 0.0 below target 5.0)" in log["info0"]
     assert "instance=9 offer=77" in log["debug"] and "offer=" not in log["trace"]
 
