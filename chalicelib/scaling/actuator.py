@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.core import settings
+from chalicelib.core.fleet import workers
 from chalicelib.core.fleet.events import new_event
-from chalicelib.core.fleet.worker_groups import register_worker
-from chalicelib.core.store import Event, Worker, WorkerGroup, epoch, update_existing
+from chalicelib.core.store import Event, Worker, WorkerGroup, update_existing
 from chalicelib.providers import LaunchSpec, Offer, Provider, ProviderAuthError, ProviderError, ProviderUnavailable
 from chalicelib.scaling import policy
 
@@ -111,28 +111,21 @@ class Actuator:
             {"destroy": self._destroy, "stop": self._stop, "start": self._start}[action.kind](action, worker)
 
     def _withdraw(self, action: str, reason: str, worker: Worker) -> bool:
-        """Take a serving worker out of routing, unless work reached it since this pass read it.
-
-        One conditional write; /route/ only adds work to a running or idle worker, also with a
-        conditional write, so the two cannot cross: a request is never routed to a worker
-        that is about to stop.
-        """
-        idle = Worker.routed_load.does_not_exist() | (Worker.routed_load == 0)
-        queue_empty = Worker.queue_load.does_not_exist() | (Worker.queue_load == 0)
-        if update_existing(worker, [Worker.status.set("stopping")], idle & queue_empty):
+        """Out of routing before it goes, unless work reached it since this pass read it."""
+        if workers.withdraw(worker):
             return True
         self.record(action, reason, "skipped: requests reached it since the pass read it", worker)
         return False
 
     def _destroy(self, action: policy.Action, worker: Worker) -> None:
-        serving = worker.status if worker.status in policy.ACTIVE else None
+        serving = worker.status if worker.status in workers.SERVING else None
         if serving and not self._withdraw("destroy", action.reason, worker):
             return
         outcome = attempt(self.provider.destroy, int(worker.instance_id)) if worker.instance_id else "ok"
         if outcome == "ok":
             worker.delete()
         elif serving:
-            update_existing(worker, [Worker.status.set(serving)])  # still up: back in routing
+            workers.put_back(worker, serving)  # still up: back in routing
         self.record("destroy", action.reason, outcome, worker)
 
     def _stop(self, action: policy.Action, worker: Worker) -> None:
@@ -141,10 +134,9 @@ class Actuator:
             return
         outcome = attempt(self.provider.stop, int(worker.instance_id))
         if outcome == "ok":
-            update_existing(worker, [Worker.status.set("stopped"), Worker.routed_load.set(0),
-                                     Worker.expires_at.set(epoch(self.now + settings.stopped_retention_s()))])
+            workers.mark_stopped(worker, self.now)
         else:
-            update_existing(worker, [Worker.status.set(serving)])  # still up: back in routing
+            workers.put_back(worker, serving)  # still up: back in routing
         self.record("stop", action.reason, outcome, worker)
 
     def _start(self, action: policy.Action, worker: Worker) -> None:
@@ -156,8 +148,7 @@ class Actuator:
         except ProviderError as error:
             outcome = f"failed: {error}"
         else:
-            update_existing(worker, [Worker.status.set("starting"), Worker.started_at.set(self.now),
-                                     Worker.expires_at.set(epoch(self.now + settings.registration_timeout_s()))])
+            workers.mark_started(worker, self.now)
             outcome = "ok"
         self.record("start", action.reason, outcome, worker)
 
@@ -167,7 +158,7 @@ class Actuator:
                         offer_id=action.offer_id)
             return
         group = self.group
-        worker, token = register_worker(group, now=self.now, replaces=action.replaces,
+        worker, token = workers.register_worker(group, now=self.now, replaces=action.replaces,
                                         gpu_name=self.gpu_names.get(action.offer_id),
                                         launch_label=lambda worker_id: label(int(group.group_id), worker_id))
         spec = LaunchSpec(
@@ -183,7 +174,7 @@ class Actuator:
             self.record("launch", action.reason, f"failed: {error}", worker, offer_id=action.offer_id)
             return
         except ProviderError as error:
-            # Kept as "launching": if the instance exists after all, the next pass links it by label.
+            # Kept LAUNCHING: if the instance exists after all, the next pass links it by label.
             self.record("launch", action.reason, f"failed: {error}", worker, offer_id=action.offer_id)
             return
         update_existing(worker, [Worker.instance_id.set(instance_id)])  # if gone, the next pass finds the orphan

@@ -31,8 +31,9 @@ import math
 from dataclasses import dataclass, field, replace
 
 ACTIVE = ("running", "idle")
-WARMING = ("launching", "starting", "loading")
+WARMING = ("registered", "launching", "starting", "loading")
 STOPPED = "stopped"
+QUICK = ("registered", "starting", STOPPED)  # up in seconds: started from stopped, or brought up by its owner
 PEAK_BUCKET_S = 3600.0  # the memory of past load keeps one peak per hour
 WAKE_FRACTION = 0.25  # of target_queue_time: queueing wakes the scaler while work can still make the target
 ROLL_SURGE = 0.25  # a rolling update has at most this share of the group's workers (at least one) launching
@@ -225,7 +226,7 @@ class _Fleet:
     @property
     def serving_in_seconds(self) -> float:
         """Serving, or starting from stopped: not the launches, minutes from serving."""
-        return sum(w.perf for w in self.active) + sum(w.perf for w in self.warming if w.status in ("starting", STOPPED))
+        return sum(w.perf for w in self.active) + sum(w.perf for w in self.warming if w.status in QUICK)
 
     @property
     def count(self) -> int:

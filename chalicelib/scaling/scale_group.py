@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from chalicelib.core import settings
 from chalicelib.core.fleet.events import new_event
+from chalicelib.core.fleet.workers import Status
 from chalicelib.core.store import Endpoint, Event, LoadHour, Worker, WorkerGroup, update_existing
 from chalicelib.providers import Instance, Provider, ProviderAuthError, ProviderError
 from chalicelib.scaling import policy
@@ -81,7 +82,7 @@ def reconcile(provider: WatchedProvider, group: WorkerGroup, workers: list[Worke
         if worker.launch_label is None:  # brought by its owner: not ours to reconcile
             remaining.append(worker)
         elif instance is None:
-            if worker.status == "launching" and now - float(worker.started_at) < settings.launch_grace_s():
+            if worker.status == Status.LAUNCHING and now - float(worker.started_at) < settings.launch_grace_s():
                 remaining.append(worker)  # the launch may still be on its way
             else:
                 worker.delete()
@@ -98,8 +99,8 @@ def reconcile(provider: WatchedProvider, group: WorkerGroup, workers: list[Worke
 def _sync(worker: Worker, instance: Instance) -> Worker:
     """The record brought in line with its instance: linked, its price, whether it can start."""
     changes = []
-    if worker.status == "stopping":  # a pass ended between withdrawing and stopping it: serve again
-        changes.append(Worker.status.set("idle"))
+    if worker.status == Status.STOPPING:  # a pass ended between withdrawing and stopping it: serve again
+        changes.append(Worker.status.set(Status.IDLE))
     if worker.instance_id is None:
         changes.append(Worker.instance_id.set(instance.id))
     if instance.state == "unavailable" and not worker.unavailable:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from chalicelib.core import settings
 from chalicelib.core.fleet import stats
 from chalicelib.core.fleet.worker_groups import effective_knobs
+from chalicelib.core.fleet.workers import SERVING, Status
 from chalicelib.core.store import Endpoint, StatBucket, Worker, WorkerGroup
 from chalicelib.scaling import policy
 
@@ -37,15 +38,15 @@ def worker_state(worker: Worker, group: WorkerGroup, now: float) -> policy.Worke
     """One worker's row as the policy sees it: silent past its timeout is an error, launched
     before the group's generation is outdated, a worker its owner brought is not managed."""
     status = worker.status
-    if status != "stopped" and not worker.is_live(now):
-        status = "error"  # silent past its timeout
+    if status != Status.STOPPED and not worker.is_live(now):
+        status = Status.ERROR  # silent past its timeout
     return policy.WorkerState(
         id=int(worker.worker_id), status=status, perf=float(worker.max_perf or 0),
         price_per_hour=float(worker.price_per_hour or 0), started_at=float(worker.started_at),
         reliability=worker.reliability,
         available=not worker.unavailable, benchmarked=float(worker.max_perf or 0) > 0,
         managed=worker.launch_label is not None,
-        busy=status in policy.ACTIVE and float(worker.queue_load or 0) + float(worker.routed_load or 0) > 0,
+        busy=status in SERVING and float(worker.queue_load or 0) + float(worker.routed_load or 0) > 0,
         restart_s=float(worker.restart_s) if worker.restart_s else None,
         outdated=int(worker.generation or 0) < int(group.generation or 0),
         replaces=int(worker.replaces) if worker.replaces is not None else None,
@@ -57,7 +58,7 @@ def queued_and_arriving(workers: list[Worker], now: float) -> tuple[float, float
     what /route/ sent them since, less what they have served since at their benchmarked perf."""
     backlog = arriving = 0.0
     for w in workers:
-        if w.status == "stopped" or not w.is_live(now):
+        if w.status == Status.STOPPED or not w.is_live(now):
             continue
         since = max(now - float(w.last_report_at or 0), 1.0)
         routed = float(w.routed_load or 0)

@@ -11,12 +11,13 @@ from chalicelib.core.auth.credentials import Principal
 from chalicelib.core.fleet import worker_status
 from chalicelib.core.fleet.endpoints import create_endpoint
 from chalicelib.core.fleet.worker_groups import create_group
-from chalicelib.core.store import Event, Worker, WorkerGroup
+from chalicelib.core.store import Endpoint, Event, Worker, WorkerGroup
 from chalicelib.providers import Instance, ProviderAuthError, ProviderError
 from chalicelib.providers.vast import VastProvider
 from chalicelib.scaling import actuator, policy, scale_group, scheduler
 from chalicelib.scaling.actuator import Actuator, Recorder, WatchedProvider, label
 from chalicelib.scaling.snapshot import queued_and_arriving
+from chalicelib.surfaces.vast import wire
 from tests.support.fake_vast import FakeVast
 
 T0 = 1_800_000_000.0
@@ -32,10 +33,14 @@ def group(aws, monkeypatch):
     monkeypatch.setenv("PUBLIC_URL", "https://control-plane.example")
     monkeypatch.setenv("WORKER_TIMEOUT_S", "150")  # these tests report once a pass, not every 10 s
     account_id, _ = create_account("fleet")
-    endpoint = create_endpoint(account_id, {"endpoint_name": "llm"})
+    endpoint = create_endpoint(account_id, wire.new_endpoint({"endpoint_name": "llm"}))
     # Demand of 27 units/s at target_util 0.9 is a target of 30: three workers of 10 units/s.
-    return create_group(Principal(account_id), {"endpoint_id": int(endpoint.endpoint_id), "min_load": 27,
-                                                "cold_mult": 1, "cold_workers": 0, "test_workers": 3})
+    return a_group(endpoint, min_load=27, cold_mult=1, cold_workers=0, test_workers=3)
+
+
+def a_group(endpoint, **fields):
+    """A group of `endpoint` created as the Vast API creates one from these fields."""
+    return create_group(Principal(int(endpoint.account_id)), endpoint, wire.group_fields(fields, partial=False))
 
 
 def boot(fake: FakeVast, now: float, perf: float = 10.0) -> None:
@@ -145,8 +150,7 @@ def refusing(calls: list | None = None):
 
 
 def test_a_key_refused_mid_plan_fails_that_action_skips_the_rest_and_ends_the_pass(fake, vast, group, monkeypatch):
-    create_group(Principal(int(group.account_id)), {"endpoint_id": int(group.endpoint_id), "min_load": 27,
-                                                     "cold_mult": 1, "cold_workers": 0})
+    a_group(Endpoint.get(int(group.account_id), int(group.endpoint_id)), min_load=27, cold_mult=1, cold_workers=0)
     monkeypatch.setattr(vast, "launch", refusing())
     report = scheduler.run_pass(vast, now=T0)
     assert report.error == "the provider refused the API key" and len(report.outcomes) == 1  # the other: not tried
@@ -280,9 +284,8 @@ def test_a_bad_decisions_limit_is_a_400_naming_it(api, limit):
 
 
 def test_a_woken_pass_scales_only_the_groups_of_that_endpoint(fake, vast, group):
-    other = create_endpoint(int(group.account_id), {"endpoint_name": "other"})
-    create_group(Principal(int(group.account_id)), {"endpoint_id": int(other.endpoint_id), "min_load": 27,
-                                                     "cold_mult": 1, "cold_workers": 0})
+    other = create_endpoint(int(group.account_id), wire.new_endpoint({"endpoint_name": "other"}))
+    a_group(other, min_load=27, cold_mult=1, cold_workers=0)
     report = scheduler.run_pass(vast, now=T0, endpoint=(int(group.account_id), int(group.endpoint_id)))
     assert [o.group_id for o in report.outcomes] == [int(group.group_id)] and report.count("launch") == 3
 
@@ -452,7 +455,7 @@ WRITE_PATHS = {
 @pytest.mark.parametrize("provider", [_Obliging(), _Refusing()], ids=["provider obliges", "provider refuses"])
 @pytest.mark.parametrize("path", WRITE_PATHS)
 def test_no_write_of_a_pass_brings_a_deleted_worker_back(group, path, provider):
-    from chalicelib.core.fleet.worker_groups import register_worker
+    from chalicelib.core.fleet.workers import register_worker
 
     worker, _ = register_worker(group, instance_id=7, now=T0)
     worker.delete()
@@ -471,14 +474,14 @@ def test_no_lease_write_brings_a_deleted_group_back(group):
 
 
 def test_a_launch_whose_worker_was_deleted_meanwhile_leaves_no_partial_row(group, monkeypatch):
-    real = actuator.register_worker
+    real = actuator.workers.register_worker
 
     def then_deleted(*args, **kwargs):
         worker, token = real(*args, **kwargs)
         Worker.get(worker.token_hash).delete()
         return worker, token
 
-    monkeypatch.setattr(actuator, "register_worker", then_deleted)
+    monkeypatch.setattr(actuator.workers, "register_worker", then_deleted)
     actuator_for(_Obliging(), group)._launch(policy.Action("launch", "need", offer_id=1))
     assert list(Worker.scan()) == []  # the instance it launched is an orphan the next pass destroys
 

@@ -16,13 +16,11 @@ from chalicelib.core.auth.credentials import Principal
 from chalicelib.core.errors import not_found
 from chalicelib.core.fleet import stats
 from chalicelib.core.fleet.endpoints import resolve
-from chalicelib.core.fleet.workers import list_workers
+from chalicelib.core.fleet.workers import SERVING, list_workers
 from chalicelib.core.observability import metrics
 from chalicelib.core.store import ApiKey, Endpoint, Worker, connection, update_existing
 from chalicelib.scaling.policy import should_wake
 from chalicelib.scaling.wake import wake
-
-READY = ("running", "idle")
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ def choose_worker(workers: list[Worker], cost: float, max_queue_time: float, now
     """The ready worker that would start this request soonest; none over `max_queue_time`. Pure."""
     candidates = [
         w for w in workers
-        if w.is_live(now) and w.status in READY and w.url and not w.overloaded
+        if w.is_live(now) and w.status in SERVING and w.url and not w.overloaded
         and expected_queue_s(w) <= max_queue_time
     ]
     if not candidates:
@@ -83,7 +81,7 @@ def route(key: ApiKey, name: str, cost: float, request_idx: int = 0, now: float 
                 metrics.add_metric(name="UnmetRequests", unit="Count", value=1)
             return routed
         if update_existing(worker, [Worker.routed_load.add(cost), Worker.routed_count.add(1)],
-                           Worker.status.is_in(*READY)):  # still there, and not withdrawn by a scaling pass
+                           Worker.status.is_in(*SERVING)):  # still there, and not withdrawn by a scaling pass
             break
         workers = [w for w in workers if w is not worker]  # gone or withdrawn since the query: the next one
     metrics.add_metric(name="RoutedRequests", unit="Count", value=1)

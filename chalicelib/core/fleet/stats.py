@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import settings
+from chalicelib.core.fleet.workers import SERVING
 from chalicelib.core.store import TOTALS_T, StatBucket, Worker, epoch
 
 METRICS = ("nworkers", "totreqs", "curload", "capacity", "reliable", "reqrate")
@@ -133,7 +134,7 @@ def current(key: str, workers: list[Worker], now: float | None = None) -> dict[s
         elif int(bucket.t) == since:
             window.add(bucket)
     live = [w for w in workers if w.is_live(now)]
-    loaded = [w for w in live if w.status in ("running", "idle")]
+    loaded = [w for w in live if w.status in SERVING]
     reliabilities = [float(w.reliability) for w in live]
     return {
         "nworkers": len(live),

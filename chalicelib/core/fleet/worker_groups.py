@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.core import settings
-from chalicelib.core.auth.credentials import Principal, hash_secret, new_token
+from chalicelib.core.auth.credentials import Principal
 from chalicelib.core.errors import conflict, not_found
 from chalicelib.core.fleet.endpoints import KNOBS as ENDPOINT_KNOBS
 from chalicelib.core.fleet.endpoints import MAX_GROUPS, refuse_incomplete
@@ -22,7 +20,6 @@ from chalicelib.core.store import (
     WorkersByEndpoint,
     complete,
     connection,
-    epoch,
     next_id,
     update_existing,
 )
@@ -141,33 +138,3 @@ def _set_rolling(group: WorkerGroup, actions: list, event: Event) -> None:
         if any(r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []):
             raise not_found(f"worker group {int(group.group_id)}") from None  # deleted meanwhile
         raise
-
-
-def register_worker(group: WorkerGroup, instance_id: int | None = None, now: float | None = None,
-                    launch_label: Callable[[int], str] | None = None,
-                    replaces: int | None = None, gpu_name: str | None = None) -> tuple[Worker, str]:
-    """Create a worker record in `group`; returns it and its `mtoken` (shown only now).
-
-    With `launch_label` (worker id -> the instance's label) it is a worker the scaler is launching,
-    `replaces` the older worker it launches it for in a rolling update.
-    """
-    now = time.time() if now is None else now
-    token = new_token("wt")
-    worker_id = next_id("worker")
-    worker = Worker(
-        hash_secret(token),
-        worker_id=worker_id,
-        instance_id=instance_id,
-        launch_label=launch_label(worker_id) if launch_label else None,
-        account_id=int(group.account_id),
-        endpoint_id=int(group.endpoint_id),
-        group_id=int(group.group_id),
-        status="launching" if launch_label else "starting",
-        generation=int(group.generation or 0),
-        replaces=replaces,
-        gpu_name=gpu_name or None,
-        started_at=now,
-        expires_at=epoch(now + settings.registration_timeout_s()),
-    )
-    worker.save()
-    return worker, token

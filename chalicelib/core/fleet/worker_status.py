@@ -26,6 +26,7 @@ from chalicelib.core.auth.credentials import hash_secret
 from chalicelib.core.errors import unauthorized, unavailable
 from chalicelib.core.fleet import stats
 from chalicelib.core.fleet.events import worker_event
+from chalicelib.core.fleet.workers import SERVING, Status, after_report
 from chalicelib.core.observability import metrics
 from chalicelib.core.store import Event, Worker, connection, epoch
 
@@ -97,14 +98,8 @@ def next_state(worker: Worker, report: Report, now: float) -> Transition:
     loaded = not report.loading and (was_loaded or bool(report.loadtime) or bool(report.max_perf))
     queue = report.queue_load if report.queue_load is not None else 0.0
     working = report.reqs_working if report.reqs_working is not None else int(worker.reqs_working or 0)
-    if report.error_msg:
-        status = "error"
-    elif worker.status == "stopping":
-        status = "stopping"  # a scaling pass is stopping it: reports do not put it back in routing
-    elif not loaded:
-        status = "loading"
-    else:
-        status = "running" if (load or working or queue) else "idle"
+    status = after_report(worker.status, error=bool(report.error_msg), loaded=loaded,
+                          busy=bool(load or working or queue))
     old_total = 0 if report.reloaded else int(worker.num_requests or 0)
     new_reqs = max(report.num_requests - old_total, 0) if report.num_requests is not None else 0
     load = load or 0.0
@@ -133,14 +128,14 @@ def next_state(worker: Worker, report: Report, now: float) -> Transition:
         value = getattr(report, name)
         if value is not None and value != "":
             changes[name] = value
-    if worker.status == "starting" and was_loaded and report.loadtime:
+    if worker.status == Status.STARTING and was_loaded and report.loadtime:
         changes["restart_s"] = report.loadtime  # started from stopped: how long it took to serve again
     # Counters others move are only added to: what was routed here before it was read is now
     # in the worker's own numbers; finished requests fade out over RELIABILITY_WINDOW_S.
     fade = 1 - math.exp(-span / RELIABILITY_WINDOW_S)
     added = {"routed_load": -float(worker.routed_load or 0), "ok_count": -fade * float(worker.ok_count or 0),
              "failed_count": -fade * float(worker.failed_count or 0)}
-    capacity_s = max_perf * span if status in ("running", "idle") else 0.0
+    capacity_s = max_perf * span if status in SERVING else 0.0
     return Transition(changes, {k: round(val, 6) for k, val in added.items() if round(val, 6)},
                       work=load * span, capacity_s=capacity_s, reqs=float(new_reqs))
 
@@ -149,15 +144,15 @@ def lifecycle_change(worker: Worker, step: Transition) -> tuple[str, str] | None
     """(action, reason) for the event log when `step` moves the worker along its lifecycle:
     it serves for the first time or again after a start from stopped, or it reports an error."""
     status, was = step.changes["status"], worker.status
-    if status == "error":
-        return None if was == "error" else ("errored", step.changes["error_msg"] or "reported an error")
-    if status not in ("running", "idle"):
+    if status == Status.ERROR:
+        return None if was == Status.ERROR else ("errored", step.changes["error_msg"] or "reported an error")
+    if status not in SERVING:
         return None
     loadtime = step.changes.get("loadtime")
     took = f" after {float(loadtime):.0f} s" if loadtime else ""
     if "loaded_at" in step.changes:
         return "loaded", f"serving{took}, perf {float(step.changes['max_perf']):g}"
-    if was in ("starting", "loading", "error"):
+    if was in (Status.REGISTERED, Status.STARTING, Status.LOADING, Status.ERROR):
         return "loaded", f"serving again{took}"
     return None
 
@@ -237,7 +232,7 @@ def record_report(report: Report, now: float | None = None) -> None:
     else:
         raise unavailable("this worker's state kept changing under the report; send it again")
     metrics.add_metric(name="WorkerReports", unit="Count", value=1)
-    if step.changes["status"] == "error":
+    if step.changes["status"] == Status.ERROR:
         metrics.add_metric(name="WorkerErrors", unit="Count", value=1)
 
 

@@ -110,7 +110,7 @@ class Worker(Model):
     account_id = NumberAttribute()
     endpoint_id = NumberAttribute()
     group_id = NumberAttribute()
-    status = UnicodeAttribute(default="starting")
+    status = UnicodeAttribute(default="registered")  # the lifecycle: core.fleet.workers.Status
     url = UnicodeAttribute(null=True)
     error_msg = UnicodeAttribute(null=True)
     overloaded = BooleanAttribute(default=False)

@@ -12,8 +12,7 @@ from chalice import Blueprint, Response
 from chalicelib.core import validation as v
 from chalicelib.core.auth import server_keys
 from chalicelib.core.auth.credentials import Principal, authenticate, key_row
-from chalicelib.core.fleet import endpoints, events, routing, stats, worker_groups, worker_status
-from chalicelib.core.fleet.workers import list_workers
+from chalicelib.core.fleet import endpoints, events, routing, stats, worker_groups, worker_status, workers
 from chalicelib.core.store import Endpoint
 from chalicelib.surfaces.edge import CONTENT_TYPES, account, answering_errors, bearer_key, body
 from chalicelib.surfaces.vast import logs, wire
@@ -118,7 +117,7 @@ def register_worker(group_id: str) -> dict:
     group = worker_groups.get_group(principal, v.path_id(group_id, "group_id"))
     request = body(vast_api.current_request, allow_empty=True)
     instance_id = v.integer(request, "instance_id", None)
-    worker, token = worker_groups.register_worker(group, instance_id)
+    worker, token = workers.register_worker(group, instance_id)
     return {"success": True, "id": int(worker.worker_id), "mtoken": token}
 
 
@@ -191,14 +190,14 @@ def _stats(kind: str) -> dict:
     if "metric_name" in request:
         values = stats.timeseries(key, name, t1, t2)
         return {**reply, name: values, "range_len": len(values)}
-    workers = list_workers(int(endpoint.endpoint_id), group_id)
-    return {**reply, **stats.current(key, workers)}
+    return {**reply, **stats.current(key, workers.list_workers(int(endpoint.endpoint_id), group_id))}
 
 
 def _workers(kind: str) -> list[dict]:
     endpoint, _, _, group_id = _target(_request(), kind)
     now = time.time()
-    return [wire.worker_row(w) for w in list_workers(int(endpoint.endpoint_id), group_id) if w.is_live(now)]
+    return [wire.worker_row(w) for w in workers.list_workers(int(endpoint.endpoint_id), group_id)
+            if w.is_live(now)]
 
 
 @_route("/get_endpoint_stats", ["POST"])

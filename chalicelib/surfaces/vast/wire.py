@@ -14,6 +14,7 @@ from chalicelib.core.fleet.endpoints import EndpointFields
 from chalicelib.core.fleet.routing import Routed
 from chalicelib.core.fleet.stats import METRICS
 from chalicelib.core.fleet.worker_status import Report
+from chalicelib.core.fleet.workers import Status
 from chalicelib.core.store import ApiKey, Endpoint, Worker, WorkerGroup
 
 ALIASES = {"min_workers": "cold_workers"}  # Vast's newer name -> the stored one
@@ -217,10 +218,14 @@ def finished_requests(body: dict) -> tuple[int, str, list[bool]]:
     return worker_id, mtoken, outcomes
 
 
+# Vast has no status for a worker its owner registered that has not reported: it shows "starting".
+_STATUS_SHOWN = {Status.REGISTERED: "starting"}
+
+
 def worker_row(worker: Worker) -> dict:
     return {
         "id": int(worker.worker_id),
-        "status": worker.status,
+        "status": _STATUS_SHOWN.get(worker.status, worker.status),
         "gpu_name": worker.gpu_name,
         "cur_load": worker.cur_load,
         "cur_load_rolling_avg": worker.cur_load_rolling_avg,

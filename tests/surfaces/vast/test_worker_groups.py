@@ -103,3 +103,12 @@ def test_registering_a_worker_returns_its_id_and_token_once_and_stores_only_a_ha
     stored = [w.attribute_values for w in Worker.scan()]
     assert len(stored) == 2
     assert not any(first["mtoken"] in str(value) for row in stored for value in row.values())
+
+
+def test_a_registered_worker_is_stored_registered_and_shown_as_vasts_starting(api):
+    from chalicelib.core.fleet.workers import Status
+
+    worker = api.worker(api.group(api.endpoint("e")))
+    assert Worker.scan().next().status == Status.REGISTERED
+    rows = api.ok("POST", "/get_endpoint_workers/", {"api_key": api.key, "endpoint": "e"}, key=None)
+    assert [(r["id"], r["status"]) for r in rows] == [(worker["id"], "starting")]
