@@ -126,11 +126,19 @@ def updates_of(requests: list[tuple[str, dict]]) -> list[dict]:
 class Api:
     """A small client for specs: JSON in and out, with the account key by default."""
 
+    content_type = "application/json"  # what every request says its body is
+
     def __init__(self, client, key: str, account_id: int = 0):
         self.client, self.key, self.account_id = client, key, account_id
 
+    def saying(self, content_type: str) -> Api:
+        """The same client, its requests saying their body is `content_type`."""
+        other = Api(self.client, self.key, self.account_id)
+        other.content_type = content_type
+        return other
+
     def call(self, method: str, path: str, body=None, key: str | None = "default", raw: bytes | None = None):
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": self.content_type}
         key = self.key if key == "default" else key
         if key:
             headers["Authorization"] = f"Bearer {key}"
