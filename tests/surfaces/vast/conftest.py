@@ -1,0 +1,17 @@
+"""The Vast surface's own specs run against its worlds (tests/surfaces/vast/routes.py)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.surfaces.vast.routes import SURFACE
+
+
+@pytest.fixture
+def surface():
+    return SURFACE
+
+
+@pytest.fixture
+def fleet(world):
+    """The Vast world: an endpoint "demo", a worker group, a ready worker."""
+    return world
