@@ -32,7 +32,7 @@ from chalicelib.core import store as models  # noqa: E402
 from chalicelib.core.store import Endpoint, Worker, WorkerGroup, epoch  # noqa: E402
 from chalicelib.providers import Instance  # noqa: E402
 from chalicelib.scaling import scheduler  # noqa: E402
-from chalicelib.scaling.actuator import label  # noqa: E402
+from chalicelib.scaling.scale_group import label  # noqa: E402
 
 PERF = 10.0
 GROUPS_PER_ENDPOINT = 10

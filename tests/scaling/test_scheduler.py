@@ -14,8 +14,8 @@ from chalicelib.core.fleet.worker_groups import create_group
 from chalicelib.core.store import Endpoint, Event, Worker, WorkerGroup
 from chalicelib.providers import Instance, ProviderAuthError, ProviderError
 from chalicelib.providers.vast import VastProvider
-from chalicelib.scaling import actuator, policy, scale_group, scheduler
-from chalicelib.scaling.actuator import Actuator, Recorder, WatchedProvider, label
+from chalicelib.scaling import policy, scale_group, scheduler
+from chalicelib.scaling.scale_group import Actuator, Recorder, WatchedProvider, label
 from chalicelib.scaling.snapshot import queued_and_arriving
 from chalicelib.surfaces.vast import wire
 from tests.support.fake_vast import FakeVast
@@ -474,14 +474,14 @@ def test_no_lease_write_brings_a_deleted_group_back(group):
 
 
 def test_a_launch_whose_worker_was_deleted_meanwhile_leaves_no_partial_row(group, monkeypatch):
-    real = actuator.workers.register_worker
+    real = scale_group.register_worker
 
     def then_deleted(*args, **kwargs):
         worker, token = real(*args, **kwargs)
         Worker.get(worker.token_hash).delete()
         return worker, token
 
-    monkeypatch.setattr(actuator.workers, "register_worker", then_deleted)
+    monkeypatch.setattr(scale_group, "register_worker", then_deleted)
     actuator_for(_Obliging(), group)._launch(policy.Action("launch", "need", offer_id=1))
     assert list(Worker.scan()) == []  # the instance it launched is an orphan the next pass destroys
 
