@@ -5,6 +5,7 @@ import pytest
 
 from chalicelib.core.errors import no_such_call
 from chalicelib.surfaces.owners import error_body_for
+from tests.support.envelopes import PLAIN
 
 
 @pytest.mark.parametrize("path, envelope", [
@@ -24,3 +25,11 @@ def test_chalices_own_405_and_415_come_in_the_owning_surfaces_envelope(api, clie
     assert status == 405 and reply["success"] is False and reply["error"] and reply["msg"]
     response = client.http.post("/admin/accounts/", headers={"Content-Type": "application/xml"}, body="<a/>")
     assert response.status_code == 415 and set(response.json_body) == {"success", "error", "msg"}
+
+
+@pytest.mark.parametrize("path", ["/", "/routee", "/administrator", "/nothing/"])
+def test_a_path_nobody_owns_is_answered_a_plain_404_naming_it(api, path):
+    """(Chalice's test client routes `/{proxy+}` for one segment only: deeper paths are e2e's.)"""
+    for method in ("GET", "POST", "DELETE"):
+        status, reply = api.call(method, path, {})
+        PLAIN.check(status, reply, 404, names=f"no such call: {method} {path.rstrip('/') or '/'}")
