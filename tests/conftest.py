@@ -66,7 +66,7 @@ def _one_request_at_a_time(self, event_name, request, **kwargs):
 BotocoreStubber.__call__ = _one_request_at_a_time
 
 from app import app  # noqa: E402
-from chalicelib.core import store as models  # noqa: E402
+from chalicelib.core import store  # noqa: E402
 from chalicelib.core.auth import server_keys  # noqa: E402
 from chalicelib.core.auth.accounts import create_account  # noqa: E402
 
@@ -86,7 +86,7 @@ def aws(server_keys_item):
     """
     with mock_aws():
         server_keys._cache.clear()
-        models.create_tables()
+        store.create_tables()
         server_keys_item.save()
         yield
 

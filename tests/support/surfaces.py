@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.core import store as models
+from chalicelib.core import store
 from tests.support.envelopes import Envelope
 
 DROP = object()  # in changes to a body: remove the field
@@ -243,10 +243,10 @@ class World:
 def stored() -> dict:
     """Every item the app keeps (the id counters aside), to show a rejected request wrote nothing."""
     found = {}
-    for table in sorted({model.Meta.table_name for model in models.MODELS}):
+    for table in sorted({model.Meta.table_name for model in store.MODELS}):
         items, start = [], None
         while True:
-            page = models.connection().scan(table, exclusive_start_key=start)
+            page = store.connection().scan(table, exclusive_start_key=start)
             items += [item for item in page["Items"] if set(item) != {"name", "value"}]  # not a counter
             if not (start := page.get("LastEvaluatedKey")):
                 break

@@ -15,3 +15,15 @@ def surface():
 def fleet(world):
     """The Vast world: an endpoint "demo", a worker group, a ready worker."""
     return world
+
+
+@pytest.fixture
+def endpoint(api):
+    """An endpoint "llm" of the test account (a spec file may define its own)."""
+    return api.endpoint("llm")
+
+
+@pytest.fixture
+def group(api, endpoint):
+    """A worker group of `endpoint`."""
+    return api.group(endpoint)

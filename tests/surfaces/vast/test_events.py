@@ -13,16 +13,6 @@ from chalicelib.surfaces.vast import logs
 LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC group \d+: ")
 
 
-@pytest.fixture
-def endpoint(api):
-    return api.endpoint("llm")
-
-
-@pytest.fixture
-def group(api, endpoint):
-    return api.group(endpoint)
-
-
 def save(group: dict, action: str, outcome: str = "ok", reason: str = "why", t: float = 1_000_000.0, **ids):
     bind()
     events.new_event(group["id"], group["endpoint_id"], action, reason, outcome, now=t, **ids).save()

@@ -10,16 +10,6 @@ from chalicelib.surfaces.vast import wire
 METRICS = ("nworkers", "totreqs", "curload", "capacity", "reliable", "reqrate")
 
 
-@pytest.fixture
-def endpoint(api):
-    return api.endpoint("llm")
-
-
-@pytest.fixture
-def group(api, endpoint):
-    return api.group(endpoint)
-
-
 def report_at(worker: dict, at: float, **fields) -> None:
     """A report recorded as if it arrived at `at` (the domain function takes the clock)."""
     bind()
