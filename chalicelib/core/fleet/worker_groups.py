@@ -1,4 +1,4 @@
-"""Worker groups (Vast's `autojobs` / `workergroups`) and the workers registered into them."""
+"""Worker groups (Vast's `autojobs` / `workergroups`): their knobs, create, read, update, delete, rolling updates."""
 from __future__ import annotations
 
 import time
