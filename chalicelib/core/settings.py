@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-TABLES = ("API_KEYS", "ENDPOINTS", "WORKER_GROUPS", "WORKERS", "STATS", "EVENTS", "META")
+TABLES = ("API_KEYS", "ENDPOINTS", "WORKER_GROUPS", "WORKERS", "STATS", "EVENTS", "META", "SERVING")
 
 
 def _number(name: str, default: float) -> float:

@@ -1,5 +1,5 @@
 """Every DynamoDB table, as PynamoDB models, by table family: keys, fleet (endpoints, groups,
-workers), stats, events, meta.
+workers), stats, events, meta, serving (ClearML containers).
 
 Table names and the endpoint come from settings; `bind()` (called at the start of
 each request and command) points the models at them and drops cached connections
@@ -24,17 +24,19 @@ from chalicelib.core.store.events import Event, EventsByEndpoint, event_key
 from chalicelib.core.store.fleet import RELIABILITY_PRIOR, Endpoint, LoadHour, Worker, WorkerGroup, WorkersByEndpoint
 from chalicelib.core.store.keys import ROUTING_FIELDS, ApiKey
 from chalicelib.core.store.meta import Counter, EndpointName, ServerKeys, next_id
+from chalicelib.core.store.serving import ClearmlCredential, Container, Sample
 from chalicelib.core.store.stats import TOTALS_T, StatBucket
 
 __all__ = [
-    "RELIABILITY_PRIOR", "ROUTING_FIELDS", "TOTALS_T", "ApiKey", "Counter", "Endpoint", "EndpointName", "Event",
+    "RELIABILITY_PRIOR", "ROUTING_FIELDS", "TOTALS_T", "ApiKey", "ClearmlCredential", "Container", "Counter",
+    "Endpoint", "EndpointName", "Event", "Sample",
     "EventsByEndpoint", "LoadHour", "ServerKeys", "StatBucket", "Worker", "WorkerGroup", "WorkersByEndpoint", "bind",
     "complete", "connection", "create_tables", "epoch", "error_code", "event_key", "is_transient", "missing_fields",
     "next_id", "update_existing",
 ]
 
 MODELS: tuple[type[Model], ...] = (ApiKey, Endpoint, WorkerGroup, Worker, StatBucket, Event, Counter,
-                                   EndpointName, ServerKeys)
+                                   EndpointName, ServerKeys, Container, Sample, ClearmlCredential)
 
 _connection: Connection | None = None
 
