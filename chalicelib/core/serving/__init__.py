@@ -1,0 +1,1 @@
+"""The ClearML serving registry: containers, their status-report samples, and the stats and charts read from them."""
