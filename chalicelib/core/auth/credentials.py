@@ -64,8 +64,12 @@ class Principal:
         return self.endpoint_id is None or self.endpoint_id == endpoint_id
 
 
+API_KEY_KINDS = ("account", "endpoint")  # the keys the Vast API takes; a ClearML access key is not one
+
+
 def key_row(api_key: object) -> ApiKey:
-    """The stored row of `api_key` (one GetItem), or 401; a missing key is a 401 too."""
+    """The stored row of `api_key` (one GetItem), or 401; a missing key is a 401 too, and so is a
+    ClearML access key (half of a pair, good only with its secret on auth.login)."""
     if not api_key or not isinstance(api_key, str) or len(api_key) > 512 or not is_text(api_key):
         raise unauthorized()
     digest = hash_secret(api_key)
@@ -73,7 +77,7 @@ def key_row(api_key: object) -> ApiKey:
         row = ApiKey.get(digest, consistent_read=True)
     except ApiKey.DoesNotExist:
         raise unauthorized() from None
-    if not hmac.compare_digest(row.key_hash, digest):
+    if not hmac.compare_digest(row.key_hash, digest) or row.kind not in API_KEY_KINDS:
         raise unauthorized()
     return row
 
