@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+import hmac
 import json
 import os
 import threading
@@ -183,6 +184,19 @@ def api(client):
 def other_api(client):
     account_id, key = create_account("someone else")
     return Api(client, key, account_id)
+
+
+@pytest.fixture
+def compared(monkeypatch) -> list[tuple]:
+    """Every hmac.compare_digest call during the test, as (a, b)."""
+    calls, real = [], hmac.compare_digest
+
+    def spy(a, b):
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    return calls
 
 
 @pytest.fixture

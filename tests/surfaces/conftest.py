@@ -2,8 +2,6 @@
 (tests/surfaces/registry.py), a fixture of each surface's own folder."""
 from __future__ import annotations
 
-import hmac
-
 import pytest
 
 from chalicelib.core.auth.credentials import hash_secret
@@ -33,16 +31,3 @@ def theirs(surface, request, mine) -> World:
 def admin_on(monkeypatch):
     """The admin API on: the stage's ADMIN_TOKEN_HASH is that of ADMIN_TOKEN."""
     monkeypatch.setenv("ADMIN_TOKEN_HASH", hash_secret(ADMIN_TOKEN))
-
-
-@pytest.fixture
-def compared(monkeypatch) -> list[tuple]:
-    """Every hmac.compare_digest call during the test, as (a, b)."""
-    calls, real = [], hmac.compare_digest
-
-    def spy(a, b):
-        calls.append((a, b))
-        return real(a, b)
-
-    monkeypatch.setattr(hmac, "compare_digest", spy)
-    return calls

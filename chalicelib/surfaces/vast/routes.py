@@ -250,3 +250,6 @@ def get_endpoint_workers() -> list[dict]:
 @_route("/get_autogroup_workers", ["POST"])
 def get_autogroup_workers() -> list[dict]:
     return _workers("autogroup")
+
+
+from chalicelib.surfaces.vast import credentials  # noqa: E402, F401  (its routes, on this blueprint)

@@ -43,18 +43,6 @@ def pair(aws):
     return clearml_keys.create_pair(7)
 
 
-@pytest.fixture
-def compared(monkeypatch) -> list[tuple]:
-    calls, real = [], hmac.compare_digest
-
-    def spy(a, b):
-        calls.append((a, b))
-        return real(a, b)
-
-    monkeypatch.setattr(hmac, "compare_digest", spy)
-    return calls
-
-
 # --- pairs --------------------------------------------------------------------------------------
 
 def test_a_new_pair_looks_like_clearmls_and_is_stored_only_hashed(pair):

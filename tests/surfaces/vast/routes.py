@@ -1,8 +1,8 @@
 """Every route of the Vast surface, and the worlds its specs run against.
 
-`world` is a small fleet (an endpoint "demo", a worker group, a ready worker); `mine` and
-`theirs` are two accounts with two of each (both have a "demo"; the other endpoints are "side"
-and "private").
+`world` is a small fleet (an endpoint "demo", a worker group, a ready worker, a ClearML
+credential pair); `mine` and `theirs` are two accounts with two of each (both have a "demo";
+the other endpoints are "side" and "private").
 """
 from __future__ import annotations
 
@@ -72,6 +72,10 @@ def _group_routes(base: str, alias: str = "") -> list[Route]:
 
 ROUTES = (
     _console("current user", "GET", "/api/v0/users/current/"),
+    _console("list clearml credentials", "GET", "/api/v0/clearml/credentials/"),
+    _console("create clearml credentials", "POST", "/api/v0/clearml/credentials/", {}, empty_body=True),
+    # An access key is not a numeric id: its isolation is in test_credentials.py.
+    _console("revoke clearml credentials", "DELETE", "/api/v0/clearml/credentials/{access_key}/"),
     _console("list endpoints", "GET", "/api/v0/endptjobs/"),
     _console("create endpoint", "POST", "/api/v0/endptjobs/", {"endpoint_name": "fresh"}),
     _console("read endpoint", "GET", "/api/v0/endptjobs/{endpoint}/", ids=(ENDPOINT_IN_PATH,)),
@@ -103,12 +107,13 @@ ROUTES = (
 
 
 class Fleet(World):
-    """An account with an endpoint "demo", a worker group and a ready worker in it."""
+    """An account with an endpoint "demo", a worker group and a ready worker in it, and a ClearML pair."""
 
     def __init__(self, api, endpoint: dict, group: dict, worker: dict):
         super().__init__(SURFACE, api, {
             "endpoint": endpoint["id"], "group": group["id"], "worker": worker["id"], "mtoken": worker["mtoken"],
             "api_key": api.key, "endpoint_key": endpoint["api_key"], "endpoint_name": endpoint["endpoint_name"],
+            "access_key": api.ok("POST", "/api/v0/clearml/credentials/")["access_key"],
         })
         self.endpoint, self.group, self.worker = endpoint, group, worker
 
