@@ -3,6 +3,7 @@ from chalice import Chalice, Rate
 
 from chalicelib.scaling import scheduler
 from chalicelib.surfaces.admin.routes import admin_api
+from chalicelib.surfaces.clearml.routes import clearml_api
 from chalicelib.surfaces.middleware import handle_request
 from chalicelib.surfaces.unrouted import unrouted
 from chalicelib.surfaces.vast.routes import vast_api
@@ -10,6 +11,7 @@ from chalicelib.surfaces.vast.routes import vast_api
 app = Chalice(app_name="gpu-control-plane")
 app.register_blueprint(vast_api)
 app.register_blueprint(admin_api)
+app.register_blueprint(clearml_api)
 app.register_blueprint(unrouted)  # last: every path the others do not route
 app.register_middleware(handle_request, "http")
 

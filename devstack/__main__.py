@@ -5,6 +5,8 @@
 
 PORT               where the API listens (default 8000)
 LOCAL_API_KEY      the local account's key (default: a new one, printed)
+LOCAL_CLEARML_ACCESS_KEY, LOCAL_CLEARML_SECRET_KEY
+                   the local account's ClearML credential pair (default: a new one, printed)
 DYNAMODB_ENDPOINT  use this DynamoDB (DynamoDB Local, LocalStack, AWS) instead of an embedded one
 PROVIDER           local (default: workers are processes here) or vast (with VAST_API_URL, VAST_API_KEY)
 SCALE_INTERVAL     seconds between scaling passes (default 15)
@@ -62,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         port=int(os.environ.get("PORT") or 8000),
         dynamodb_endpoint=os.environ.get("DYNAMODB_ENDPOINT") or None,
         api_key=os.environ.get("LOCAL_API_KEY") or None,
+        clearml_access_key=os.environ.get("LOCAL_CLEARML_ACCESS_KEY") or None,
+        clearml_secret_key=os.environ.get("LOCAL_CLEARML_SECRET_KEY") or None,
         quiet=args.demo,
     )
     try:
@@ -91,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"  DynamoDB:        {stack.dynamodb_endpoint}\n"
                     f"  account api key: {stack.api_key}\n"
                     f"  admin token:     {stack.admin_token}\n"
+                    f"  ClearML:         CLEARML_API_HOST={stack.url} CLEARML_API_ACCESS_KEY={stack.clearml_access_key}"
+                    f" CLEARML_API_SECRET_KEY={stack.clearml_secret_key}\n"
                     + (f"  demo endpoint:   '{demo['endpoint_name']}' (id {demo['id']}), api_key {demo['api_key']}\n"
                        if demo else "")
                     + f"  scaling:         {os.environ['PROVIDER']} provider, a pass every {timer.interval:g} s"

@@ -70,6 +70,8 @@ class Stack:
     port: int = 8000
     dynamodb_endpoint: str | None = None
     api_key: str | None = None
+    clearml_access_key: str | None = None  # the local account's ClearML pair (given, or made here)
+    clearml_secret_key: str | None = None
     quiet: bool = False
     admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     wake_port: int = field(default_factory=lambda: free_port())  # the scaler listens here for /route/'s wakes
@@ -124,15 +126,19 @@ class Stack:
         return self
 
     def _provision(self) -> None:
-        """Create the tables and the local account (with `api_key` if one was given)."""
+        """Create the tables and the local account (with `api_key` if one was given) and its
+        ClearML credential pair (exactly the one given, if it was)."""
         saved = dict(os.environ)
         os.environ.update(self.env)
         try:
-            from chalicelib.core import store as models
+            from chalicelib.core import store
+            from chalicelib.core.auth import clearml_keys
             from chalicelib.core.auth.accounts import create_account
 
-            models.create_tables()
-            _, self.api_key = create_account("local", self.api_key)
+            store.create_tables()
+            account_id, self.api_key = create_account("local", self.api_key)
+            self.clearml_access_key, self.clearml_secret_key = clearml_keys.create_pair(
+                account_id, self.clearml_access_key, self.clearml_secret_key)
         finally:
             os.environ.clear()
             os.environ.update(saved)

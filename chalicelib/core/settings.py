@@ -93,6 +93,16 @@ def events_retention_s() -> float:
     return _number("EVENTS_RETENTION_DAYS", 14) * 86400
 
 
+def serving_samples_retention_s() -> float:
+    """How long a ClearML container's status-report samples are kept (its metric history)."""
+    return _number("SERVING_SAMPLES_RETENTION_DAYS", 14) * 86400
+
+
+def container_timeout_s() -> float:
+    """A ClearML container registered without a timeout is gone this long after its last call."""
+    return _number("CLEARML_CONTAINER_TIMEOUT_S", 600.0)
+
+
 def stopped_retention_s() -> float:
     """How long the record of a stopped (cold) worker is kept without reports."""
     return _number("STOPPED_RETENTION_DAYS", 30) * 86400

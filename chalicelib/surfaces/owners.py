@@ -8,9 +8,10 @@ from chalice.app import Request
 
 from chalicelib.core.errors import ApiError
 from chalicelib.surfaces.admin import envelope as admin
+from chalicelib.surfaces.clearml import envelope as clearml
 from chalicelib.surfaces.vast import envelope as vast
 
-ENVELOPES = (vast, admin)
+ENVELOPES = (vast, admin, clearml)
 ErrorBody = Callable[[ApiError], dict]
 
 
@@ -29,6 +30,7 @@ def request_path(request: Request) -> str:
 def error_body_for(path: str) -> ErrorBody:
     segments = tuple(s for s in path.split("/") if s)
     for envelope in ENVELOPES:
-        if any(segments[: len(prefix)] == prefix for prefix in envelope.OWNS):
+        owns = getattr(envelope, "owns", None)
+        if owns(segments) if owns else any(segments[: len(prefix)] == prefix for prefix in envelope.OWNS):
             return envelope.error_body
     return plain_error_body

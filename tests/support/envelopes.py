@@ -21,6 +21,7 @@ class Error:
 
 class Envelope:
     name: str
+    carries_codes = True  # the core's error code is in the reply as it is
 
     def read(self, status: int, reply: object) -> Error:
         """The error `reply` carries; fails unless the reply is exactly an error in this envelope."""
@@ -68,9 +69,28 @@ class Message(Envelope):
         return Error(None, reply["message"])
 
 
+@dataclass(frozen=True, repr=False)
+class MetaData(Envelope):
+    """ClearML's `{"meta": {..., "result_code": <the HTTP status>, "result_subcode", "result_msg"},
+    "data": {}}`. Its codes are subcodes: 400s read as "invalid_args", 401s as "unauthorized"."""
+
+    name: str
+    carries_codes = False
+
+    def read(self, status: int, reply: object) -> Error:
+        assert isinstance(reply, dict) and set(reply) == {"meta", "data"} and reply["data"] == {}, reply
+        meta = reply["meta"]
+        assert meta["result_code"] == status and isinstance(meta["result_subcode"], int), reply
+        assert isinstance(meta["result_msg"], str) and meta["result_msg"], reply
+        assert isinstance(meta["id"], str) and isinstance(meta["trx"], str), reply
+        assert isinstance(meta["endpoint"], dict) and isinstance(meta["endpoint"]["name"], str), reply
+        return Error({400: "invalid_args", 401: "unauthorized"}.get(status), meta["result_msg"])
+
+
 VAST = SuccessErrorMsg("vast")
 ADMIN = SuccessErrorMsg("admin")  # the console's shape, so one client reads both
+CLEARML = MetaData("clearml")
 PLAIN = Message("plain")  # a path no surface owns
 
 # By the name of the surface's package in chalicelib/surfaces/.
-ENVELOPES: dict[str, Envelope] = {"vast": VAST, "admin": ADMIN}
+ENVELOPES: dict[str, Envelope] = {"vast": VAST, "admin": ADMIN, "clearml": CLEARML}

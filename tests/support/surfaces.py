@@ -98,7 +98,9 @@ class Route:
     `path` is spelled as clients send it (with or without its trailing slash); `body` a valid body,
     None where the route reads none; `empty_body`, whether an empty body is as good as {}; `writes`,
     changes to the valid body under which the call writes, so that a refusal that stored nothing
-    shows something (refusal specs try each); `answers`, fields a valid call's reply has."""
+    shows something (refusal specs try each); `answers`, fields a valid call's reply has;
+    `alike`, other methods the path answers exactly as `method` (the surface's own specs show it),
+    so the generic specs run once."""
 
     name: str
     method: str
@@ -109,6 +111,11 @@ class Route:
     empty_body: bool = False
     writes: tuple[dict, ...] = ({},)
     answers: dict | None = None
+    alike: tuple[str, ...] = ()
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return (self.method, *self.alike)
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"

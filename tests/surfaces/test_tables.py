@@ -26,7 +26,8 @@ def test_every_surface_of_the_app_has_a_table_and_an_envelope():
 @pytest.mark.parametrize("name", APP_SURFACES)
 def test_each_envelope_reads_the_errors_of_its_surface(name):
     body = APP_SURFACES[name].error_body(ERROR)
-    assert ENVELOPES[name].read(ERROR.status, body) == Error("teapot", "short and stout")
+    code = "teapot" if ENVELOPES[name].carries_codes else None  # ClearML's are numeric subcodes
+    assert ENVELOPES[name].read(ERROR.status, body) == Error(code, "short and stout")
 
 
 def test_the_plain_envelope_reads_the_errors_of_a_path_nobody_owns():
@@ -52,6 +53,6 @@ def served(name: str) -> set[tuple[str, str]]:
 
 @pytest.mark.parametrize("surface", SURFACES, ids=str)
 def test_each_table_has_a_row_for_every_route_its_surface_serves_and_no_other(surface):
-    rows = [(route.method, route.template) for route in surface.routes]
+    rows = [(method, route.template) for route in surface.routes for method in route.methods]
     assert set(rows) == served(surface.name)
     assert len({route.name for route in surface.routes}) == len(surface.routes)

@@ -1,0 +1,167 @@
+"""The serving actions over HTTP: what each field accepts, the accounts kept apart, expiry, and the
+DynamoDB requests of the hot calls. (The generic bad-input and isolation specs run over this
+surface's table too: tests/surfaces/test_bad_input.py, test_isolation.py.)"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from chalicelib.core import settings
+from chalicelib.core.serving import containers
+from chalicelib.core.store import Container, Sample
+from tests.support.envelopes import CLEARML
+from tests.surfaces.clearml.routes import CONTAINER, ROUTES, URL, clearml_world
+
+
+@pytest.fixture
+def world(request):
+    return clearml_world(request)
+
+
+def call(world, action: str, body: dict | None = None, token: str | None = None, method: str = "POST"):
+    return world.api.call(method, f"/serving.{action}", body, key=token or world.refs["token"])
+
+
+def ok(world, action: str, body: dict | None = None, **kwargs) -> dict:
+    status, reply = call(world, action, body, **kwargs)
+    assert status == 200 and reply["meta"]["result_code"] == 200, reply
+    return reply["data"]
+
+
+def rejected(world, action: str, body: dict, names: str, subcode: int = 12) -> None:
+    before = (sorted(str(c.attribute_values) for c in Container.scan()), Sample.count())
+    status, reply = call(world, action, body)
+    CLEARML.check(status, reply, 400, names=names)
+    assert reply["meta"]["result_subcode"] == subcode, reply
+    assert (sorted(str(c.attribute_values) for c in Container.scan()), Sample.count()) == before
+
+
+REPORT = {**CONTAINER, "endpoint_url": URL}
+HISTORY = {"endpoint_url": URL, "from_date": 0, "to_date": 4e9, "interval": 10**8}
+
+
+@pytest.mark.parametrize("action, body, names, subcode", [
+    ("register_container", {**CONTAINER, "timeout": 0}, "timeout", 12),
+    ("register_container", {**CONTAINER, "timeout": "600"}, "timeout", 12),
+    ("register_container", {"endpoint_name": "llm", "model_name": "m"}, "container_id", 11),
+    ("register_container", {**CONTAINER, "model_name": None}, "model_name", 11),
+    ("register_container", {**CONTAINER, "endpoint_name": 5}, "endpoint_name", 12),
+    ("register_container", {**CONTAINER, "reference": [{"type": "job", "value": "x"}]}, "type", 12),
+    ("register_container", {**CONTAINER, "tags": "a"}, "tags", 12),
+    ("container_status_report", CONTAINER, "endpoint_url", 11),
+    ("container_status_report", {**REPORT, "requests_num": "5"}, "requests_num", 12),
+    ("container_status_report", {**REPORT, "machine_stats": {"cpu_usage": ["x"]}}, "cpu_usage", 12),
+    ("container_status_report", {**REPORT, "machine_stats": [1]}, "machine_stats", 12),
+    ("unregister_container", {}, "container_id", 11),
+    ("get_endpoint_details", {}, "endpoint_url", 11),
+    ("get_endpoint_details", {"endpoint_url": "http://nobody/serves"}, "no containers for url", 1052),
+    ("get_endpoint_metrics_history", {**HISTORY, "to_date": 0}, "from_date", 12),
+    ("get_endpoint_metrics_history", {**HISTORY, "interval": 0}, "interval", 12),
+    ("get_endpoint_metrics_history", {**HISTORY, "metric_type": "gpu_fans"}, "metric_type", 12),
+    ("get_endpoint_metrics_history", {**HISTORY, "interval": 60}, "interval", 12),  # 66 million points
+    ("get_endpoint_metrics_history", {**HISTORY, "endpoint_url": "http://nobody/serves"}, "no containers", 1052),
+    ("get_endpoint_metrics_history", {key: v for key, v in HISTORY.items() if key != "interval"}, "interval", 11),
+])
+def test_a_bad_field_is_a_400_naming_it_in_the_envelope_and_stores_nothing(world, action, body, names, subcode):
+    rejected(world, action, body, names, subcode)
+
+
+def test_what_the_real_client_sends_looser_than_the_schema_is_accepted(world):
+    ok(world, "container_status_report", {**REPORT, "model_source": None, "input_size": "None", "tags": None,
+                                          "latency_ms": 12.987654, "machine_stats": {"cpu_usage": [33.3]}})
+    [instance] = ok(world, "get_endpoint_details", {"endpoint_url": URL})["instances"]
+    assert (instance["latency_ms"], instance["cpu_count"], instance["gpu_count"]) == (12, 1, 0)
+
+
+def test_a_report_from_an_unknown_container_registers_it_with_the_default_timeout(world):
+    ok(world, "container_status_report", {**REPORT, "container_id": "fresh"})
+    stored = Container.get(f"{world.api.account_id}#containers", "fresh")
+    assert float(stored.timeout) == settings.container_timeout_s() == 600
+
+
+def test_a_report_keeps_the_timeout_and_register_time_of_a_live_container(world):
+    ok(world, "register_container", {**CONTAINER, "container_id": "kept", "timeout": 30})
+    registered = Container.get(f"{world.api.account_id}#containers", "kept")
+    ok(world, "container_status_report", {**REPORT, "container_id": "kept"})
+    reported = Container.get(f"{world.api.account_id}#containers", "kept")
+    assert (float(reported.timeout), float(reported.register_time)) == (30, float(registered.register_time))
+
+
+def test_a_container_is_gone_from_every_answer_the_moment_its_timeout_passes(world):
+    ok(world, "container_status_report", {**REPORT, "container_id": "brief", "endpoint_url": "http://brief/x"})
+    ok(world, "register_container", {**CONTAINER, "container_id": "brief", "endpoint_url": "http://brief/x",
+                                     "timeout": 1})
+    time.sleep(1.2)  # DynamoDB's TTL would delete it up to 48 h late: the reads filter on expiry
+    assert "http://brief/x" not in [e["url"] for e in ok(world, "get_endpoints")["endpoints"]]
+    assert "brief" not in [i["id"] for i in ok(world, "get_loading_instances")["instances"]]
+    status, reply = call(world, "get_endpoint_details", {"endpoint_url": "http://brief/x"})
+    assert status == 400 and reply["meta"]["result_subcode"] == 1052
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.name)
+def test_every_action_answers_get_as_it_answers_post(world, route):
+    answers = [world.api.call(method, route.path, world.body(route), key=world.refs["token"])
+               for method in route.methods]
+    assert [status for status, _ in answers] == [200, 200], answers
+    get, post = (reply["data"] for _, reply in answers)
+    if route.name == "loading":  # age_sec may tick between the two
+        get, post = ([i["id"] for i in data["instances"]] for data in (get, post))
+    if route.name not in ("login", "report"):  # a fresh token; a report is a new sample
+        assert get == post
+
+
+# --- two accounts ------------------------------------------------------------------------
+
+@pytest.fixture
+def theirs(request, world):
+    return clearml_world(request, "other_api")
+
+
+def test_another_accounts_containers_and_endpoints_are_never_seen(world, theirs):
+    ok(theirs, "container_status_report", {**REPORT, "container_id": "theirs", "endpoint_url": "http://theirs/x"})
+    assert [e["url"] for e in ok(world, "get_endpoints")["endpoints"]] == [URL]
+    assert "theirs" not in [i["id"] for i in ok(world, "get_loading_instances")["instances"]]
+    for action, body in (("get_endpoint_details", {"endpoint_url": "http://theirs/x"}),
+                         ("get_endpoint_metrics_history", {**HISTORY, "endpoint_url": "http://theirs/x"})):
+        status, reply = call(world, action, body)
+        assert status == 400 and reply["meta"]["result_subcode"] == 1052  # as for a url nobody serves
+
+
+def test_the_same_container_id_and_url_in_two_accounts_are_two_containers(world, theirs):
+    ok(theirs, "container_status_report", {**REPORT, "requests_num": 99})  # their c-serving at the same URL
+    ok(theirs, "unregister_container", {"container_id": "c-loading"})
+    [mine] = ok(world, "get_endpoint_details", {"endpoint_url": URL})["instances"]
+    assert mine["requests"] == 1
+    assert "c-loading" in [i["id"] for i in ok(world, "get_loading_instances")["instances"]]  # theirs went
+
+
+def test_a_token_of_a_revoked_credential_opens_nothing(world):
+    status, _ = world.api.call("DELETE", f"/api/v0/clearml/credentials/{world.refs['access_key']}")
+    assert status == 200
+    for action, body in (("get_endpoints", {}), ("container_status_report", REPORT)):
+        status, reply = call(world, action, body)
+        CLEARML.check(status, reply, 401)
+
+
+# --- what the hot calls cost -----------------------------------------------------------------
+
+def test_a_status_report_costs_two_dynamodb_requests(world, dynamodb_calls):
+    dynamodb_calls.clear()
+    ok(world, "container_status_report", {**REPORT, "requests_num": 7})
+    assert dynamodb_calls == {"TransactGetItems": 1, "TransactWriteItems": 1}
+
+
+def test_get_endpoints_is_one_query_after_the_credential(world, dynamodb_calls):
+    dynamodb_calls.clear()
+    ok(world, "get_endpoints")
+    assert dynamodb_calls == {"GetItem": 1, "Query": 1}
+
+
+def test_the_metric_history_is_one_paged_query_after_the_credential(world, dynamodb_calls, monkeypatch):
+    for n in range(3):
+        ok(world, "container_status_report", {**REPORT, "container_id": f"c{n}", "requests_num": n})
+    dynamodb_calls.clear()
+    ok(world, "get_endpoint_metrics_history", HISTORY)
+    assert dynamodb_calls == {"GetItem": 1, "Query": 1}
+    assert len(containers.samples(world.api.account_id, URL, 0, 4e9)) == 4
