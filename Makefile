@@ -37,8 +37,10 @@ bench-shapes: install
 lint: install
 	$(BIN)/ruff check .
 
+# The end-to-end specs (processes, ports, the real clients) one at a time, the fast ones on every core.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m e2e
+	$(BIN)/python -m pytest -m "not e2e" -n auto --dist loadfile
 
 # The SAM/CloudFormation template and deployment package for $(STAGE), in build/$(STAGE)/.
 package: install
