@@ -68,8 +68,9 @@ BotocoreStubber.__call__ = _one_request_at_a_time
 
 from app import app  # noqa: E402
 from chalicelib.core import store  # noqa: E402
-from chalicelib.core.auth import server_keys  # noqa: E402
+from chalicelib.core.auth import clearml_keys, server_keys  # noqa: E402
 from chalicelib.core.auth.accounts import create_account  # noqa: E402
+from devstack.api_server import Gateway  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -87,6 +88,7 @@ def aws(server_keys_item):
     """
     with mock_aws():
         server_keys._cache.clear()
+        clearml_keys._checked.clear()
         store.create_tables()
         server_keys_item.save()
         yield
@@ -94,7 +96,10 @@ def aws(server_keys_item):
 
 @pytest.fixture
 def client(aws):
+    """Chalice's test client, through the gateway `make run` serves: `/{proxy+}` matches paths of
+    any depth (as on API Gateway, where `/v2.31/serving.<action>` reaches the app)."""
     with Client(app, stage_name="local") as test_client:
+        test_client.http._local_gateway = Gateway(app, test_client.http._config)
         yield test_client
 
 

@@ -103,6 +103,11 @@ def container_timeout_s() -> float:
     return _number("CLEARML_CONTAINER_TIMEOUT_S", 600.0)
 
 
+def clearml_recheck_s() -> float:
+    """How long a process trusts a ClearML token's credential after reading it (0: every call reads)."""
+    return _number("CLEARML_CREDENTIAL_RECHECK_S", 30.0)
+
+
 def stopped_retention_s() -> float:
     """How long the record of a stopped (cold) worker is kept without reports."""
     return _number("STOPPED_RETENTION_DAYS", 30) * 86400

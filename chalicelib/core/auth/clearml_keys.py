@@ -9,7 +9,9 @@ Tokens are compact JWTs (HS256) with the claims the real `clearml` client decode
 `api_version`, `server_version`, `feature_set`, `identity`), signed with a key derived from the
 server secret (server_keys), so they are kept like the RSA routing key. `verify` checks a token
 with no I/O beyond that secret; `is_current` says whether its credential still exists (the
-revocation check, for a caller that reads the row itself), `authenticate` does both.
+revocation check, for a caller that reads the row itself), `authenticate` does both, reading the
+row at most once per `settings.clearml_recheck_s()` per process (as API Gateway caches an
+authorizer's answer): a pair revoked here stops working at once, elsewhere within that long.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.core import settings
 from chalicelib.core.auth import server_keys
 from chalicelib.core.auth.credentials import hash_secret, matches
 from chalicelib.core.errors import bad_request, conflict, not_found, unauthorized
@@ -48,6 +51,8 @@ _HEADER = {"alg": "HS256", "typ": "JWT"}
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 _MAX_TOKEN = 4096
 _NO_SUCH_SECRET = hash_secret("")  # compared against when the access key is unknown, in the same time
+_CHECKS_KEPT = 4096
+_checked: dict[tuple[str, int, str], float] = {}  # (keys table, account, access key) -> when found current
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,8 @@ def revoke(account_id: int, access_key: str) -> None:
         if _condition_failed(error):
             raise not_found(f"access key '{shown}'") from None
         raise
+    finally:
+        _checked.pop(_check_key(account_id, access_key), None)
 
 
 def _condition_failed(error: TransactWriteError) -> bool:
@@ -224,15 +231,29 @@ def is_current(row: ApiKey | None, claims: TokenClaims) -> bool:
 
 
 def authenticate(token: object, now: float) -> TokenClaims:
-    """The claims of a valid token whose credential was not revoked (one GetItem); 401 otherwise."""
+    """The claims of a valid token whose credential was not revoked; 401 otherwise. The credential's
+    row is read (one GetItem) unless this process found it current less than
+    `settings.clearml_recheck_s()` ago."""
     claims = verify(token, now)
+    key = _check_key(claims.account_id, claims.access_key)
+    checked = _checked.get(key)
+    if checked is not None and 0 <= now - checked < settings.clearml_recheck_s():
+        return claims
+    _checked.pop(key, None)
     try:
         row = ApiKey.get(credential_row(claims).key_hash, consistent_read=True)
     except ApiKey.DoesNotExist:
         row = None
     if not is_current(row, claims):
         raise unauthorized("credential revoked")
+    if len(_checked) >= _CHECKS_KEPT:
+        _checked.clear()
+    _checked[key] = now
     return claims
+
+
+def _check_key(account_id: int, access_key: str) -> tuple[str, int, str]:
+    return settings.table_name(ApiKey.Meta.table_kind), int(account_id), access_key
 
 
 def _jwt_key() -> bytes:

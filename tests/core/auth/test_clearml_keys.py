@@ -296,6 +296,45 @@ def test_authenticate_checks_the_credential_still_exists(pair, dynamodb_calls):
     refused(clearml_keys.authenticate, token, NOW, says="credential revoked")
 
 
+def test_a_credential_found_current_is_trusted_for_the_recheck_interval(pair, dynamodb_calls, monkeypatch):
+    monkeypatch.setenv("CLEARML_CREDENTIAL_RECHECK_S", "30")
+    token = clearml_keys.login_basic(*pair, NOW)
+    clearml_keys.authenticate(token, NOW)
+    dynamodb_calls.clear()
+    clearml_keys.authenticate(token, NOW + 29)
+    assert sum(dynamodb_calls.values()) == 0
+    clearml_keys.authenticate(token, NOW + 30)
+    assert dict(dynamodb_calls) == {"GetItem": 1}
+
+
+def test_a_pair_revoked_by_another_process_stops_working_within_the_recheck_interval(pair, monkeypatch):
+    monkeypatch.setenv("CLEARML_CREDENTIAL_RECHECK_S", "30")
+    token = clearml_keys.login_basic(*pair, NOW)
+    clearml_keys.authenticate(token, NOW)
+    ApiKey(hash_secret(pair[0])).delete()  # what revoke() does, seen from a process that did not run it
+    ClearmlCredential("7#credentials", pair[0]).delete()
+    assert clearml_keys.authenticate(token, NOW + 10).account_id == 7
+    refused(clearml_keys.authenticate, token, NOW + 30, says="credential revoked")
+    refused(clearml_keys.authenticate, token, NOW + 31, says="credential revoked")  # not trusted again
+
+
+def test_revoking_in_this_process_stops_its_tokens_at_once(pair, monkeypatch):
+    monkeypatch.setenv("CLEARML_CREDENTIAL_RECHECK_S", "3600")
+    token = clearml_keys.login_basic(*pair, NOW)
+    clearml_keys.authenticate(token, NOW)
+    clearml_keys.revoke(7, pair[0])
+    refused(clearml_keys.authenticate, token, NOW + 1, says="credential revoked")
+
+
+def test_a_recheck_interval_of_zero_reads_the_credential_on_every_call(pair, dynamodb_calls, monkeypatch):
+    monkeypatch.setenv("CLEARML_CREDENTIAL_RECHECK_S", "0")
+    token = clearml_keys.login_basic(*pair, NOW)
+    dynamodb_calls.clear()
+    for _ in range(3):
+        clearml_keys.authenticate(token, NOW)
+    assert dict(dynamodb_calls) == {"GetItem": 3}
+
+
 def test_is_current_wants_the_same_clearml_credential_of_the_same_account(pair):
     claims = clearml_keys.verify(clearml_keys.login_basic(*pair, NOW), NOW)
     row = clearml_keys.credential_row(claims)

@@ -111,6 +111,26 @@ def test_every_action_answers_get_as_it_answers_post(world, route):
         assert get == post
 
 
+@pytest.mark.parametrize("version", ["2.31", "2.35", "3.0"])
+def test_a_versioned_call_at_2_31_or_later_is_answered_with_the_version_asked_for(world, version):
+    status, reply = world.api.call("GET", f"/v{version}/serving.get_endpoints", None, key=world.refs["token"])
+    assert status == 200 and reply["data"]["endpoints"][0]["url"] == URL
+    assert reply["meta"]["endpoint"] == {"name": "serving.get_endpoints", "requested_version": version,
+                                         "actual_version": "2.31"}
+
+
+def test_a_version_before_2_31_is_a_400_naming_it(world):
+    status, reply = world.api.call("GET", "/v2.23/serving.get_endpoints", None, key=world.refs["token"])
+    CLEARML.check(status, reply, 400, names="2.31")
+    assert reply["meta"]["endpoint"]["requested_version"] == "2.23"
+
+
+@pytest.mark.parametrize("path", ["/v2.31/serving.no_such_action", "/v2.31/auth.login"])
+def test_a_versioned_path_that_is_no_call_is_a_404_in_the_envelope(world, path):
+    status, reply = world.api.call("GET", path, None, key=world.refs["token"])
+    CLEARML.check(status, reply, 404, names=path)
+
+
 # --- two accounts ------------------------------------------------------------------------
 
 @pytest.fixture
@@ -152,16 +172,27 @@ def test_a_status_report_costs_two_dynamodb_requests(world, dynamodb_calls):
     assert dynamodb_calls == {"TransactGetItems": 1, "TransactWriteItems": 1}
 
 
-def test_get_endpoints_is_one_query_after_the_credential(world, dynamodb_calls):
+def test_a_call_past_the_recheck_interval_reads_its_credential_too(world, dynamodb_calls, monkeypatch):
+    monkeypatch.setenv("CLEARML_CREDENTIAL_RECHECK_S", "0")
     dynamodb_calls.clear()
     ok(world, "get_endpoints")
     assert dynamodb_calls == {"GetItem": 1, "Query": 1}
 
 
-def test_the_metric_history_is_one_paged_query_after_the_credential(world, dynamodb_calls, monkeypatch):
+@pytest.mark.parametrize("action", ["get_endpoints", "get_loading_instances", "get_endpoint_details"])
+def test_a_listing_is_one_query_of_the_accounts_containers(world, dynamodb_calls, action):
+    ok(world, "container_status_report", REPORT)
+    ok(world, "get_endpoints")  # the token's credential found current: trusted for the recheck interval
+    dynamodb_calls.clear()
+    ok(world, action, {"endpoint_url": URL} if action == "get_endpoint_details" else {})
+    assert dynamodb_calls == {"Query": 1}
+
+
+def test_the_metric_history_is_one_query_whatever_the_containers(world, dynamodb_calls):
     for n in range(3):
         ok(world, "container_status_report", {**REPORT, "container_id": f"c{n}", "requests_num": n})
+    ok(world, "get_endpoints")
     dynamodb_calls.clear()
     ok(world, "get_endpoint_metrics_history", HISTORY)
-    assert dynamodb_calls == {"GetItem": 1, "Query": 1}
+    assert dynamodb_calls == {"Query": 1}
     assert len(containers.samples(world.api.account_id, URL, 0, 4e9)) == 4
