@@ -27,6 +27,10 @@ class Envelope:
         """The error `reply` carries; fails unless the reply is exactly an error in this envelope."""
         raise NotImplementedError
 
+    def stable(self, reply: object) -> object:
+        """The reply without what differs on every call (ClearML's transaction ids)."""
+        return reply
+
     def check(self, status: int, reply: object, expected_status: int, code: str | None = None,
               names: str | tuple[str, ...] = ()) -> Error:
         """A reply of `expected_status` in this envelope, with `code` (where the envelope carries
@@ -85,6 +89,11 @@ class MetaData(Envelope):
         assert isinstance(meta["id"], str) and isinstance(meta["trx"], str), reply
         assert isinstance(meta["endpoint"], dict) and isinstance(meta["endpoint"]["name"], str), reply
         return Error({400: "invalid_args", 401: "unauthorized"}.get(status), meta["result_msg"])
+
+    def stable(self, reply: object) -> object:
+        if not (isinstance(reply, dict) and isinstance(reply.get("meta"), dict)):
+            return reply
+        return {**reply, "meta": {k: v for k, v in reply["meta"].items() if k not in ("id", "trx")}}
 
 
 VAST = SuccessErrorMsg("vast")

@@ -74,13 +74,15 @@ class Credential:
 class Id:
     """An id a route takes: `at` "path" (the `{ref}` placeholder) or a body field; `field` is the
     name an error about it gives; `unknown` one nobody has; `instead_of`, body fields it replaces
-    (another way of naming the same thing)."""
+    (another way of naming the same thing); `missing`, the (status, code) an id nobody has gets,
+    and so another tenant's."""
 
     ref: str
     at: str
     field: str
     unknown: Any = UNKNOWN
     instead_of: tuple[str, ...] = ()
+    missing: tuple[int, str] = (404, "not_found")
 
     def changes(self, value: Any) -> dict:
         return {} if self.at == "path" else {self.at: value, **{name: DROP for name in self.instead_of}}

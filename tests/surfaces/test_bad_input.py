@@ -114,5 +114,6 @@ def test_a_path_id_that_is_not_a_positive_integer_is_a_400_naming_it(world, surf
 
 @pytest.mark.parametrize(("surface", "route", "ident", "key"), IDS)
 def test_an_unknown_id_is_a_404_naming_it(world, surface, route, ident, key):
+    """(Or what the surface answers for an id nobody has: ClearML's 400 "no containers for url".)"""
     for request in world.naming(route, ident, ident.unknown, key):
-        world.rejects(route, 404, "not_found", shown(ident.unknown), **request)
+        world.rejects(route, *ident.missing, shown(ident.unknown), **request)

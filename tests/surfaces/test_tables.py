@@ -10,6 +10,7 @@ import pytest
 from app import app
 from chalicelib.core.errors import ApiError
 from chalicelib.surfaces import owners
+from chalicelib.surfaces.clearml import routes as clearml_routes
 from tests.support.envelopes import ENVELOPES, PLAIN, Error
 from tests.surfaces.registry import SURFACES
 
@@ -51,8 +52,14 @@ def served(name: str) -> set[tuple[str, str]]:
             if "{proxy+}" not in path and owners.error_body_for(path) is module.error_body for method in methods}
 
 
+def through_the_catch_all(path: str) -> bool:
+    """A ClearML versioned call (`/v2.31/serving.<action>`): answered by `clearml.routes.dispatch`."""
+    matched = clearml_routes.VERSIONED.match(path)
+    return bool(matched and matched.group(3) in clearml_routes.ACTIONS)
+
+
 @pytest.mark.parametrize("surface", SURFACES, ids=str)
 def test_each_table_has_a_row_for_every_route_its_surface_serves_and_no_other(surface):
     rows = [(method, route.template) for route in surface.routes for method in route.methods]
-    assert set(rows) == served(surface.name)
+    assert {row for row in rows if not through_the_catch_all(row[1])} == served(surface.name)
     assert len({route.name for route in surface.routes}) == len(surface.routes)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from chalice import Blueprint, Response
-from chalice.app import Request
+from chalice.app import Request, _matches_content_type
 
 from chalicelib.core.auth import clearml_keys
 from chalicelib.core.auth.clearml_keys import TokenClaims
@@ -41,12 +41,25 @@ def dispatch(request: Request, path: str) -> Response | None:
     matched = VERSIONED.match(path)
     if not matched or matched.group(3) not in ACTIONS:
         return None
-    version = (int(matched.group(1)), int(matched.group(2)))
+    name, version = matched.group(3), (int(matched.group(1)), int(matched.group(2)))
     requested = f"{version[0]}.{version[1]}"
+    # What Chalice answers on the unversioned route, with its own content-type match:
+    content_type = request.headers.get("content-type", "application/json")
+    if request.method not in METHODS:
+        return _error(ApiError(405, "MethodNotAllowedError", f"Unsupported method: {request.method}"),
+                      f"serving.{name}", requested)
+    if not _matches_content_type(content_type, CONTENT_TYPES):
+        return _error(ApiError(415, "UnsupportedMediaType", f"Unsupported media type: {content_type}"),
+                      f"serving.{name}", requested)
     if version < (2, 31):
-        error = ApiError(400, "invalid_args", f"serving.{matched.group(3)} needs API version 2.31 or later")
-        return Response(envelope.error_body(error, f"serving.{matched.group(3)}", requested), status_code=400)
-    return answer(request, matched.group(3), requested)
+        return _error(ApiError(400, "invalid_args", f"serving.{name} needs API version 2.31 or later"),
+                      f"serving.{name}", requested)
+    return answer(request, name, requested)
+
+
+def _error(error: ApiError, action: str, requested_version: str | None = None) -> Response:
+    body = envelope.error_body(error, action, requested_version)
+    return Response(body, status_code=body["meta"]["result_code"])
 
 
 def answer(request: Request, name: str, requested_version: str | None = None) -> Response:
@@ -57,13 +70,12 @@ def answer(request: Request, name: str, requested_version: str | None = None) ->
         data = ACTIONS[name](request, body, time.time())
         return Response(envelope.reply(data, action, requested_version))
     except ApiError as error:
-        return Response(envelope.error_body(error, action, requested_version), status_code=error.status)
+        return _error(error, action, requested_version)
     except Exception as error:
         if not is_transient(error):
             raise
         logger.warning("DynamoDB failed transiently", error=type(error).__name__)
-        busy = unavailable("the database is busy; send the request again")
-        return Response(envelope.error_body(busy, action, requested_version), status_code=500)
+        return _error(unavailable("the database is busy; send the request again"), action, requested_version)
 
 
 def _bearer(request: Request) -> str | None:
@@ -88,7 +100,7 @@ def login() -> Response:
     try:
         token = clearml_keys.login(request.headers.get("authorization"), time.time())
     except ApiError as error:
-        return Response(envelope.error_body(error, "auth.login"), status_code=error.status)
+        return _error(error, "auth.login")
     return Response(envelope.reply({"token": token}, "auth.login"))
 
 

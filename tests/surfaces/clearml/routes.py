@@ -9,12 +9,16 @@ from chalicelib.core.auth import clearml_keys
 from chalicelib.core.auth.credentials import hash_secret
 from chalicelib.core.store import bind
 from tests.support.envelopes import CLEARML
-from tests.support.surfaces import BEARER, Credential, Route, Surface, World
+from tests.support.surfaces import BEARER, Credential, Id, Route, Surface, World
 
 URL = "http://10.0.0.7:8080/serve/llm"
+THEIR_URL = "http://10.0.0.8:8080/serve/chat"
 TOKEN = Credential("token", BEARER, ("token",), "token", wrong={
     "an account key": "<api_key>", "a token signed by someone else": "<forged>", "an expired token": "<expired>",
     "the secret key": "<secret_key>", "the token's hash": "<token_hash>"})
+# An endpoint url nobody serves (or another account's) is a 400 "no containers for url" (subcode
+# 1052, test_serving.py). A container id is not: unregistering one nobody has is a no-op.
+URL_IN_BODY = Id("url", "endpoint_url", "endpoint_url", unknown="http://10.9.9.9:1/nobody", missing=(400, None))
 CONTAINER = {"container_id": "c-serving", "endpoint_name": "llm", "model_name": "llama"}
 
 # (name, path, a valid body)
@@ -32,12 +36,17 @@ _CALLS = (
      {"endpoint_url": "<url>", "from_date": 0, "to_date": 4e9, "interval": 10**8}),
 )
 # Every call answers GET (the client's default) as POST (test_serving.py shows it for each);
-# auth.login with a bearer token refreshes it.
-ROUTES = tuple(Route(name, "POST", path, body, TOKEN, empty_body=True, alike=("GET",)) for name, path, body in _CALLS)
+# auth.login with a bearer token refreshes it. The dashboard side is also asked at /v2.31/, as
+# the client's typed requests are sent (through the catch-all route).
+_VERSIONED = tuple((f"{name}@2.31", "/v2.31" + path, body) for name, path, body in _CALLS
+                   if name in ("endpoints", "loading", "details", "history"))
+ROUTES = tuple(Route(name, "POST", path, body, TOKEN, empty_body=True, alike=("GET",),
+                     ids=(URL_IN_BODY,) if name.startswith(("details", "history")) else ())
+               for name, path, body in _CALLS + _VERSIONED)
 
 
-def clearml_world(request, api_fixture: str = "api") -> World:
-    """An account with a ClearML pair and its token, a container serving at URL, one loading."""
+def clearml_world(request, api_fixture: str = "api", url: str = URL) -> World:
+    """An account with a ClearML pair and its token, a container serving at `url`, one loading."""
     api = request.getfixturevalue(api_fixture)
     bind()
     access, secret = clearml_keys.create_pair(api.account_id)
@@ -47,16 +56,18 @@ def clearml_world(request, api_fixture: str = "api") -> World:
     forged = token.rsplit(".", 1)[0] + "." + base64.urlsafe_b64encode(b"x" * 32).decode().rstrip("=")
     expired = clearml_keys.issue(api.account_id, access, time.time() - 2 * 86400)
     for action, body in (("register_container", {**CONTAINER, "container_id": "c-loading"}),
-                         ("container_status_report", {**CONTAINER, "endpoint_url": URL, "requests_num": 1})):
+                         ("container_status_report", {**CONTAINER, "endpoint_url": url, "requests_num": 1})):
         status, _ = api.call("POST", f"/serving.{action}", body, key=token)
         assert status == 200
-    refs = {"token": token, "url": URL, "api_key": api.key, "forged": forged, "expired": expired,
+    refs = {"token": token, "url": url, "api_key": api.key, "forged": forged, "expired": expired,
             "secret_key": secret, "token_hash": hash_secret(token), "access_key": access}
     return World(SURFACE, api, refs)
 
 
 def other_world(request) -> World:
-    return clearml_world(request, "other_api")
+    """Another account, serving at a url of its own (test_serving.py tries the same url in both)."""
+    return clearml_world(request, "other_api", THEIR_URL)
 
 
-SURFACE = Surface("clearml", CLEARML, ROUTES, world=clearml_world, mine=clearml_world, theirs=other_world)
+SURFACE = Surface("clearml", CLEARML, ROUTES, world=clearml_world, mine=clearml_world, theirs=other_world,
+                  foreign={"url": ("url",)})
