@@ -37,7 +37,9 @@ def logical_id(kind: str) -> str:
     return "".join(part.title() for part in kind.split("_")) + "Table"
 
 
-def table(model, name: str) -> dict:
+def table(models: list, name: str) -> dict:
+    """A table as the models sharing it (one key schema) define it: expiring if any has a TTL."""
+    model = models[0]
     schema = model._get_schema()
     definitions = {d["AttributeName"]: d["AttributeType"] for d in schema["attribute_definitions"]}
     properties: dict = {
@@ -56,7 +58,7 @@ def table(model, name: str) -> dict:
         properties["GlobalSecondaryIndexes"] = indexes
     properties["AttributeDefinitions"] = [{"AttributeName": k, "AttributeType": kind}
                                           for k, kind in sorted(definitions.items())]
-    ttl = [a.attr_name for a in model.get_attributes().values() if isinstance(a, TTLAttribute)]
+    ttl = [a.attr_name for m in models for a in m.get_attributes().values() if isinstance(a, TTLAttribute)]
     if ttl:
         properties["TimeToLiveSpecification"] = {"AttributeName": ttl[0], "Enabled": True}
     return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
@@ -66,9 +68,11 @@ def table(model, name: str) -> dict:
 def merge_template(stage: str) -> dict:
     names = stage_tables(stage)
     resources: dict = {}
-    for model in MODELS:  # models sharing a table (META) give it once
-        kind = model.Meta.table_kind
-        resources.setdefault(logical_id(kind), table(model, names[kind]))
+    by_kind: dict[str, list] = {}
+    for model in MODELS:  # models sharing a table (META, SERVING, BENCH) give it once
+        by_kind.setdefault(model.Meta.table_kind, []).append(model)
+    for kind, models in by_kind.items():
+        resources[logical_id(kind)] = table(models, names[kind])
     # Launched workers report to this API: the scaler hands them its URL as REPORT_ADDR.
     public_url = {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"}
     resources["ScaleFleet"] = {"Properties": {"Environment": {"Variables": {"PUBLIC_URL": public_url}}}}

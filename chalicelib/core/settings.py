@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-TABLES = ("API_KEYS", "ENDPOINTS", "WORKER_GROUPS", "WORKERS", "STATS", "EVENTS", "META", "SERVING")
+TABLES = ("API_KEYS", "ENDPOINTS", "WORKER_GROUPS", "WORKERS", "STATS", "EVENTS", "META", "SERVING", "BENCH")
 
 
 def _number(name: str, default: float) -> float:
@@ -96,6 +96,11 @@ def events_retention_s() -> float:
 def serving_samples_retention_s() -> float:
     """How long a ClearML container's status-report samples are kept (its metric history)."""
     return _number("SERVING_SAMPLES_RETENTION_DAYS", 14) * 86400
+
+
+def pod_metrics_retention_s() -> float:
+    """How long an MLBench metric posted for a pod is kept (a run's are kept until it is deleted)."""
+    return _number("POD_METRICS_RETENTION_DAYS", 14) * 86400
 
 
 def container_timeout_s() -> float:

@@ -33,12 +33,12 @@ def test_cfn_lint_finds_no_error(template):
 def test_every_table_is_on_demand_recoverable_and_expiring_where_the_model_says(template):
     resources = json.loads(template.read_text())["Resources"]
     tables = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::DynamoDB::Table"}
-    assert len(tables) == 8
+    assert len(tables) == 9
     for properties in tables.values():
         assert properties["BillingMode"] == "PAY_PER_REQUEST"
         assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     expiring = {k for k, v in tables.items() if v.get("TimeToLiveSpecification", {}).get("Enabled")}
-    assert expiring == {"WorkersTable", "StatsTable", "EventsTable", "ServingTable"}
+    assert expiring == {"WorkersTable", "StatsTable", "EventsTable", "ServingTable", "BenchTable"}
     assert tables["WorkersTable"]["GlobalSecondaryIndexes"][0]["IndexName"] == "by-endpoint"
 
 

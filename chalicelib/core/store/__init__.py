@@ -1,5 +1,5 @@
 """Every DynamoDB table, as PynamoDB models, by table family: keys, fleet (endpoints, groups,
-workers), stats, events, meta, serving (ClearML containers).
+workers), stats, events, meta, serving (ClearML containers), bench (MLBench runs and metrics).
 
 Table names and the endpoint come from settings; `bind()` (called at the start of
 each request and command) points the models at them and drops cached connections
@@ -14,12 +14,14 @@ from pynamodb.models import Model
 from chalicelib.core import settings
 from chalicelib.core.store.base import (
     complete,
+    condition_failed,
     epoch,
     error_code,
     is_transient,
     missing_fields,
     update_existing,
 )
+from chalicelib.core.store.bench import ActiveRun, Metric, Run
 from chalicelib.core.store.events import Event, EventsByEndpoint, event_key
 from chalicelib.core.store.fleet import RELIABILITY_PRIOR, Endpoint, LoadHour, Worker, WorkerGroup, WorkersByEndpoint
 from chalicelib.core.store.keys import ROUTING_FIELDS, ApiKey
@@ -28,15 +30,15 @@ from chalicelib.core.store.serving import ClearmlCredential, Container, Sample
 from chalicelib.core.store.stats import TOTALS_T, StatBucket
 
 __all__ = [
-    "RELIABILITY_PRIOR", "ROUTING_FIELDS", "TOTALS_T", "ApiKey", "ClearmlCredential", "Container", "Counter",
-    "Endpoint", "EndpointName", "Event", "Sample",
-    "EventsByEndpoint", "LoadHour", "ServerKeys", "StatBucket", "Worker", "WorkerGroup", "WorkersByEndpoint", "bind",
-    "complete", "connection", "create_tables", "epoch", "error_code", "event_key", "is_transient", "missing_fields",
-    "next_id", "update_existing",
+    "ActiveRun", "ApiKey", "ClearmlCredential", "Container", "Counter", "Endpoint", "EndpointName", "Event",
+    "EventsByEndpoint", "LoadHour", "Metric", "RELIABILITY_PRIOR", "ROUTING_FIELDS", "Run", "Sample", "ServerKeys",
+    "StatBucket", "TOTALS_T", "Worker", "WorkerGroup", "WorkersByEndpoint", "bind", "complete", "condition_failed",
+    "connection", "create_tables", "epoch", "error_code", "event_key", "is_transient", "missing_fields", "next_id",
+    "update_existing",
 ]
 
-MODELS: tuple[type[Model], ...] = (ApiKey, Endpoint, WorkerGroup, Worker, StatBucket, Event, Counter,
-                                   EndpointName, ServerKeys, Container, Sample, ClearmlCredential)
+MODELS: tuple[type[Model], ...] = (ApiKey, Endpoint, WorkerGroup, Worker, StatBucket, Event, Counter, EndpointName,
+                                   ServerKeys, Container, Sample, ClearmlCredential, Run, ActiveRun, Metric)
 
 _connection: Connection | None = None
 

@@ -45,6 +45,11 @@ _TRANSIENT_CODES = {"ProvisionedThroughputExceededException", "ThrottlingExcepti
 _TRANSIENT_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"}
 
 
+def condition_failed(error: TransactWriteError) -> bool:
+    """Whether a transaction was cancelled because one of its conditions did not hold."""
+    return any(r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or [])
+
+
 def is_transient(error: BaseException) -> bool:
     """True for a DynamoDB failure that nothing is wrong with but the moment: throttling, a
     server error, a timeout or a lost connection. Botocore has retried it already."""
