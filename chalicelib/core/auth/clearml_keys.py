@@ -33,7 +33,7 @@ from chalicelib.core import settings
 from chalicelib.core.auth import server_keys
 from chalicelib.core.auth.credentials import hash_secret, matches
 from chalicelib.core.errors import bad_request, conflict, not_found, unauthorized
-from chalicelib.core.store import ApiKey, ClearmlCredential, complete, connection
+from chalicelib.core.store import ApiKey, ClearmlCredential, complete, condition_failed, connection
 from chalicelib.core.store.serving import credentials_pk
 
 KIND = "clearml"
@@ -90,7 +90,7 @@ def create_pair(account_id: int, access_key: str | None = None,
             tx.save(key, condition=ApiKey.key_hash.does_not_exist())
             tx.save(listed)
     except TransactWriteError as error:
-        if _condition_failed(error):
+        if condition_failed(error):
             raise conflict("that access key is already in use") from None
         raise
     return access_key, secret_key
@@ -114,15 +114,11 @@ def revoke(account_id: int, access_key: str) -> None:
             tx.delete(ApiKey(hash_secret(access_key)),
                       condition=(ApiKey.kind == KIND) & (ApiKey.account_id == account_id))
     except TransactWriteError as error:
-        if _condition_failed(error):
+        if condition_failed(error):
             raise not_found(f"access key '{shown}'") from None
         raise
     finally:
         _checked.pop(_check_key(account_id, access_key), None)
-
-
-def _condition_failed(error: TransactWriteError) -> bool:
-    return "ConditionalCheckFailed" in [r.code if r is not None else None for r in error.cancellation_reasons or []]
 
 
 # --- logging in -------------------------------------------------------------------------------

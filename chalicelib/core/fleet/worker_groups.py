@@ -19,6 +19,7 @@ from chalicelib.core.store import (
     WorkerGroup,
     WorkersByEndpoint,
     complete,
+    condition_failed,
     connection,
     next_id,
     update_existing,
@@ -80,7 +81,7 @@ def create_group(principal: Principal, endpoint: Endpoint, fields: dict[str, Any
                                condition=Endpoint.endpoint_id.exists())
             tx.save(group)
     except TransactWriteError as error:
-        if any(r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []):
+        if condition_failed(error):
             raise not_found(f"endpoint {int(endpoint.endpoint_id)}") from None
         raise
     return group
@@ -135,6 +136,6 @@ def _set_rolling(group: WorkerGroup, actions: list, event: Event) -> None:
             tx.update(group, actions=actions, condition=WorkerGroup.group_id.exists())
             tx.save(event)
     except TransactWriteError as error:
-        if any(r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []):
+        if condition_failed(error):
             raise not_found(f"worker group {int(group.group_id)}") from None  # deleted meanwhile
         raise
