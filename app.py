@@ -5,6 +5,7 @@ from chalicelib.scaling import scheduler
 from chalicelib.surfaces.admin.routes import admin_api
 from chalicelib.surfaces.clearml.routes import clearml_api
 from chalicelib.surfaces.middleware import handle_request
+from chalicelib.surfaces.mlbench.routes import mlbench_api
 from chalicelib.surfaces.unrouted import unrouted
 from chalicelib.surfaces.vast.routes import vast_api
 
@@ -12,6 +13,7 @@ app = Chalice(app_name="gpu-control-plane")
 app.register_blueprint(vast_api)
 app.register_blueprint(admin_api)
 app.register_blueprint(clearml_api)
+app.register_blueprint(mlbench_api)
 app.register_blueprint(unrouted)  # last: every path the others do not route
 app.register_middleware(handle_request, "http")
 

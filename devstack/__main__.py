@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"  admin token:     {stack.admin_token}\n"
                     f"  ClearML:         CLEARML_API_HOST={stack.url} CLEARML_API_ACCESS_KEY={stack.clearml_access_key}"
                     f" CLEARML_API_SECRET_KEY={stack.clearml_secret_key}\n"
+                    f"  MLBench:         ApiClient(in_cluster=False,"
+                    f" url=\"local:{stack.api_key}@{stack.url.split('://', 1)[1]}\")\n"
                     + (f"  demo endpoint:   '{demo['endpoint_name']}' (id {demo['id']}), api_key {demo['api_key']}\n"
                        if demo else "")
                     + f"  scaling:         {os.environ['PROVIDER']} provider, a pass every {timer.interval:g} s"

@@ -9,9 +9,10 @@ from chalice.app import Request
 from chalicelib.core.errors import ApiError
 from chalicelib.surfaces.admin import envelope as admin
 from chalicelib.surfaces.clearml import envelope as clearml
+from chalicelib.surfaces.mlbench import envelope as mlbench
 from chalicelib.surfaces.vast import envelope as vast
 
-ENVELOPES = (vast, admin, clearml)
+ENVELOPES = (vast, admin, clearml, mlbench)
 ErrorBody = Callable[[ApiError], dict]
 
 
