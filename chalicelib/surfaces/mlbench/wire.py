@@ -98,7 +98,7 @@ def flag(value: object, name: str, default: bool = False) -> bool:
 
 def positive_int(value: object, name: str, *, most: int = LARGEST_INT) -> int:
     """A whole number from 1 to `most`, as a number or its digits."""
-    if isinstance(value, str) and re.fullmatch(r"\s*\+?\d{1,15}\s*", value):
+    if isinstance(value, str) and re.fullmatch(r"\s*\+?[0-9]{1,15}\s*", value):
         value = int(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -147,7 +147,7 @@ def metrics_query(key: str, query: dict | None) -> tuple[Owner, Filters]:
     kind = query.get("metric_type") or "pod"
     if kind not in ("pod", "run"):
         raise bad_request("'metric_type' must be one of: pod, run")
-    owner = Owner("run", positive_int(key, "run_id")) if kind == "run" else Owner("pod", pod_name(key))
+    owner = Owner("run", run_id(key)) if kind == "run" else Owner("pod", pod_name(key))
     since = date(query["since"], "since") if query.get("since") not in (None, "") else EPOCH
     name = text(query, "metric_filter", min_len=1, max_len=256)
     summarize = positive_int(query["summarize"], "summarize", most=100_000) if "summarize" in query else None
@@ -184,4 +184,7 @@ def end_state(fields: dict) -> State:
 
 
 def run_id(value: str) -> int:
+    """A run id in a path: its digits only (no sign, no spaces, ASCII), as the other surfaces read ids."""
+    if not re.fullmatch(r"[1-9][0-9]{0,14}", value):
+        raise bad_request(f"'run_id' must be a whole number from 1 to {LARGEST_INT}")
     return positive_int(value, "run_id")
