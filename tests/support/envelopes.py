@@ -96,10 +96,24 @@ class MetaData(Envelope):
         return {**reply, "meta": {k: v for k, v in reply["meta"].items() if k not in ("id", "trx")}}
 
 
+@dataclass(frozen=True, repr=False)
+class MessageCode(Envelope):
+    """`{"message": <message>, "code": <code>}`, and nothing else (MLBench: the real CLI prints `message`)."""
+
+    name: str
+
+    def read(self, status: int, reply: object) -> Error:
+        assert isinstance(reply, dict) and set(reply) == {"message", "code"}, reply
+        assert isinstance(reply["message"], str) and reply["message"], reply
+        assert isinstance(reply["code"], str) and reply["code"], reply
+        return Error(reply["code"], reply["message"])
+
+
 VAST = SuccessErrorMsg("vast")
 ADMIN = SuccessErrorMsg("admin")  # the console's shape, so one client reads both
 CLEARML = MetaData("clearml")
+MLBENCH = MessageCode("mlbench")
 PLAIN = Message("plain")  # a path no surface owns
 
 # By the name of the surface's package in chalicelib/surfaces/.
-ENVELOPES: dict[str, Envelope] = {"vast": VAST, "admin": ADMIN, "clearml": CLEARML}
+ENVELOPES: dict[str, Envelope] = {"vast": VAST, "admin": ADMIN, "clearml": CLEARML, "mlbench": MLBENCH}

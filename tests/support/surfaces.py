@@ -102,7 +102,7 @@ class Route:
     changes to the valid body under which the call writes, so that a refusal that stored nothing
     shows something (refusal specs try each); `answers`, fields a valid call's reply has;
     `alike`, other methods the path answers exactly as `method` (the surface's own specs show it),
-    so the generic specs run once."""
+    so the generic specs run once; `status`, what a valid call is answered (MLBench's 201 and 204)."""
 
     name: str
     method: str
@@ -114,6 +114,7 @@ class Route:
     writes: tuple[dict, ...] = ({},)
     answers: dict | None = None
     alike: tuple[str, ...] = ()
+    status: int = 200
 
     @property
     def methods(self) -> tuple[str, ...]:

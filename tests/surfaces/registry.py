@@ -12,9 +12,10 @@ import pytest
 from tests.support.surfaces import Route, Surface
 from tests.surfaces.admin import routes as admin
 from tests.surfaces.clearml import routes as clearml
+from tests.surfaces.mlbench import routes as mlbench
 from tests.surfaces.vast import routes as vast
 
-SURFACES: tuple[Surface, ...] = (vast.SURFACE, admin.SURFACE, clearml.SURFACE)
+SURFACES: tuple[Surface, ...] = (vast.SURFACE, admin.SURFACE, clearml.SURFACE, mlbench.SURFACE)
 
 
 def routes(where: Callable[[Route], bool] = lambda route: True) -> list:
