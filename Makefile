@@ -15,6 +15,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	# The real MLBench client: its own pins do not build on 3.11; its api module needs only requests and kubernetes.
+	$(BIN)/pip install --quiet --no-deps mlbench-core==3.0.0
 	touch $@
 
 # The API on http://127.0.0.1:$${PORT:-8000} over an embedded DynamoDB (moto server).
