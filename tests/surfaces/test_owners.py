@@ -10,12 +10,15 @@ from tests.support.envelopes import PLAIN
 
 @pytest.mark.parametrize("path, envelope", [
     ("/api/v0/endptjobs/", "vast"), ("/route/", "vast"), ("/get_endpoint_logs", "vast"), ("/admin/accounts", "admin"),
-    ("/", "none"), ("/routee", "none"), ("/api/pods/", "none"), ("/administrator", "none"),
+    ("/api/pods/", "mlbench"), ("/api/runs/7/x", "mlbench"),
+    ("/", "none"), ("/routee", "none"), ("/api/podsx/", "none"), ("/api/", "none"), ("/administrator", "none"),
 ])
 def test_a_path_is_owned_by_its_leading_segments(path, envelope):
     body = error_body_for(path)(no_such_call("GET", path))
     if envelope == "none":
         assert body == {"message": f"no such call: GET {path}"}
+    elif envelope == "mlbench":
+        assert body == {"message": f"no such call: GET {path}", "code": "not_found"}
     else:
         assert body == {"success": False, "error": "not_found", "msg": f"no such call: GET {path}"}
 
