@@ -25,7 +25,7 @@ import time
 
 from chalicelib.providers import ProviderError
 from chalicelib.providers.local import LocalProvider
-from devstack.stack import Stack
+from devstack.stack import API_LOG, SCALER_LOG, Stack, shown
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -80,16 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"starting DynamoDB and the API on {stack.url} ...", flush=True)
         with stack:
             os.environ.update(stack.env)  # the scheduler and the provider run in this process
-            if args.demo:  # the live summary owns the terminal: no JSON logs or metrics on it
-                os.environ.update(POWERTOOLS_METRICS_DISABLED="true", POWERTOOLS_LOG_LEVEL="WARNING")
             from devstack.demo import LoadGenerator, show, summary
             from devstack.fleet import ScaleTimer, create_demo, scale_interval
 
             timer = load = None
             try:
                 demo = create_demo(stack) if os.environ.get("DEMO_ENDPOINT", "1") != "0" else None
-                timer = ScaleTimer(scale_interval(), stack.wake_port)
-                timer.start()
+                # Its JSON logs and metrics go to scaler.log; its decisions to the terminal, unless the demo owns it.
+                timer = ScaleTimer(scale_interval(), stack.wake_port, stack.log_dir, None if args.demo else sys.stdout)
                 print(
                     f"\nready: {stack.url}\n"
                     f"  DynamoDB:        {stack.dynamodb_endpoint}\n"
@@ -103,9 +101,12 @@ def main(argv: list[str] | None = None) -> int:
                        if demo else "")
                     + f"  scaling:         {os.environ['PROVIDER']} provider, a pass every {timer.interval:g} s"
                     " and at once when work queues\n"
+                    f"  logs:            {shown(stack.log_dir)}/{API_LOG}, {SCALER_LOG}\n"
                     "Ctrl-C stops everything.\n",
                     flush=True,
                 )
+                stack.follow_api_log()  # the human lines start after the banner
+                timer.start()
                 if args.demo and demo:
                     load = LoadGenerator(stack.url, demo)
                     load.start()

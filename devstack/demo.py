@@ -91,6 +91,7 @@ def summary(url: str, key: str, endpoint: dict, load: LoadGenerator | None) -> s
 
 
 def show(text: str) -> None:
-    """Redraw the summary in place (cursor home, clear below)."""
-    sys.stdout.write("\x1b[H\x1b[J" + text + "\n")
-    sys.stdout.flush()
+    """Redraw the summary in place (cursor home, clear below), on the real terminal: a pass
+    redirects sys.stdout to the scaler's log while it runs."""
+    sys.__stdout__.write("\x1b[H\x1b[J" + text + "\n")
+    sys.__stdout__.flush()

@@ -3,6 +3,9 @@
 Chalice's local server does not run scheduled functions, so the stack calls the same pass the
 scheduled Lambda runs, every SCALE_INTERVAL seconds, in a thread of its own process, and
 the one-endpoint pass whenever /route/ wakes it (SCALE_WAKE_URL points here).
+
+The pass's JSON logs and metrics go to `logs/scaler.log` in the state dir; the terminal gets
+one short line per decision and per error (`pass_lines`), unless something else owns it.
 """
 from __future__ import annotations
 
@@ -11,14 +14,20 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Mapping
+from contextlib import nullcontext, redirect_stdout
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TextIO
 
 import requests
 
 from chalicelib import providers
+from chalicelib.core.observability import logger
+from chalicelib.core.store import Endpoint, Event
 from chalicelib.providers.local import LocalProvider
 from chalicelib.scaling import scheduler
-from devstack.stack import Stack
+from devstack.stack import SCALER_LOG, Stack, human_line, say
 
 DEMO_ENDPOINT = {"endpoint_name": "demo", "max_queue_time": 10.0}
 DEMO_GROUP = {"min_load": 0, "target_util": 0.8, "cold_mult": 1.5, "cold_workers": 1, "test_workers": 1,
@@ -36,16 +45,50 @@ def create_demo(stack: Stack) -> dict:
     return requests.get(f"{stack.url}/api/v0/endptjobs/{endpoint_id}/", headers=auth, timeout=10).json()["result"]
 
 
+def decision_text(endpoint: str, decision: Event) -> str:
+    """`demo/group 1: launch -> ok (why)`: the endpoint's name, the group, what was done, how it went, why."""
+    return f"{endpoint}/group {decision.group_id}: {decision.action} -> {decision.outcome} ({decision.reason})"
+
+
+def pass_lines(report: scheduler.PassReport, names: Mapping[int, str], now: float | None = None) -> list[str]:
+    """The terminal's lines for a pass: one per decision (at its time; a group left as it is,
+    action "pass", is none), one per group the pass failed on and one if the pass itself
+    failed (at `now`). An endpoint is shown by its name in `names`, else by its id."""
+    lines = []
+    if report.error:
+        lines.append(human_line("scaler", f"error: {report.error}", now))
+    for outcome in report.outcomes:
+        if outcome.error:
+            lines.append(human_line("scaler", f"error: group {outcome.group_id}: {outcome.error}", now))
+        for d in outcome.decisions:
+            if d.action != "pass":
+                endpoint = names.get(int(d.endpoint_id or 0)) or f"endpoint {d.endpoint_id}"
+                lines.append(human_line("scaler", decision_text(endpoint, d), d.t))
+    return lines
+
+
 class ScaleTimer(threading.Thread):
     """Runs a scaling pass every `interval` seconds, and a pass over one endpoint whenever
     /route/ wakes it (POST {account_id, endpoint_id} to the wake port), until stopped; then
-    cleans up local workers. One thread runs every pass, as the provider's state is a file."""
+    cleans up local workers. One thread runs every pass, as the provider's state is a file.
 
-    def __init__(self, interval: float, wake_port: int | None = None):
+    With a `log_dir`, this process's JSON logs and the pass's metrics are appended to its
+    scaler.log; with a `terminal`, each pass's decisions and errors are written there
+    (`pass_lines`), whole, even while a pass has stdout redirected to the log."""
+
+    def __init__(self, interval: float, wake_port: int | None = None, log_dir: Path | None = None,
+                 terminal: TextIO | None = None):
         super().__init__(name="scale-timer", daemon=True)
         self.interval = interval
         self.provider = providers.from_settings()
         self.wakes: queue.Queue = queue.Queue()
+        self.terminal = terminal
+        self.names: dict[int, str] = {}  # endpoint id -> name, for the terminal's lines
+        self.log: TextIO | None = None
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            self.log = open(log_dir / SCALER_LOG, "a", buffering=1)  # noqa: SIM115 - open while the process runs
+            logger.registered_handler.setStream(self.log)
         self._stopping = threading.Event()
         self._listener = wake_listener(wake_port, self.wakes) if wake_port else None
 
@@ -63,9 +106,27 @@ class ScaleTimer(threading.Thread):
             if endpoint is None:
                 next_pass = time.monotonic() + self.interval
             try:
-                scheduler.run_pass(self.provider, endpoint=endpoint)
+                with redirect_stdout(self.log) if self.log is not None else nullcontext():  # its metrics
+                    report = scheduler.run_pass(self.provider, endpoint=endpoint)
             except Exception as error:  # a pass that fails must not end the stack
-                print(f"scaling pass failed: {error}", flush=True)
+                logger.exception("scaling pass failed")
+                self._say([human_line("scaler", f"error: scaling pass failed: {type(error).__name__}: {error}")])
+                continue
+            self._say(pass_lines(report, self._names(report)))
+
+    def _say(self, lines: list[str]) -> None:
+        for line in lines if self.terminal is not None else []:
+            say(self.terminal, line)
+
+    def _names(self, report: scheduler.PassReport) -> Mapping[int, str]:
+        """The names of the endpoints the pass decided on (read again when one is new)."""
+        if self.terminal is not None and any(int(d.endpoint_id or 0) not in self.names
+                                             for o in report.outcomes for d in o.decisions if d.action != "pass"):
+            try:
+                self.names.update({int(e.endpoint_id): e.endpoint_name for e in Endpoint.scan()})
+            except Exception:  # noqa: BLE001 - the lines show the id instead
+                logger.warning("could not read the endpoints' names")
+        return self.names
 
     def stop(self) -> None:
         self._stopping.set()

@@ -1,10 +1,13 @@
-"""`make run` (python -m devstack): seed 000's own examples work verbatim against it, and
-Ctrl-C leaves nothing running."""
+"""`make run` (python -m devstack): seed 000's own examples work verbatim against it, its
+terminal reads as lines for people (the JSON logs go to files), and Ctrl-C leaves nothing running."""
 from __future__ import annotations
 
+import json
 import queue
 import re
 import subprocess
+import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -92,6 +95,22 @@ def test_the_readme_walk_through_runs(make_run):
     assert result.returncode == 0, result.stderr
     assert '"signature"' in result.stdout and '"url": "http://127.0.0.1:5000"' in result.stdout.replace('":"', '": "')
     assert '"curload"' in result.stdout and '"nworkers":1' in result.stdout.replace(" ", "")
+
+
+def test_the_terminal_reads_as_lines_for_people_and_the_json_logs_go_to_the_state_dir(make_run):
+    logs = Path(make_run.env["LOCAL_PROVIDER_DIR"]) / "logs"
+    assert f"  logs:            {logs}/api.log, scaler.log\n" in make_run.banner
+    make_run.wait_for_a_worker()
+    launch = re.compile(r"^\d\d:\d\d:\d\d  scaler  demo/group \d+: launch -> ok \(.+\)$")
+    deadline = time.monotonic() + 60
+    while not any(launch.match(line) for line in make_run.output) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    printed = list(make_run.output)
+    assert any(launch.match(line) for line in printed), "".join(printed)
+    assert not [line for line in printed if line.startswith("{")]
+    requests_logged = [json.loads(line) for line in (logs / "api.log").read_text().splitlines() if line.startswith("{")]
+    assert any(r.get("message") == "request" and r.get("status") == 200 for r in requests_logged)
+    assert (logs / "scaler.log").stat().st_size > 0
 
 
 def test_ctrl_c_stops_every_process_it_started(make_run):
