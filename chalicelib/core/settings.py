@@ -145,3 +145,8 @@ POLICY_THRESHOLDS = ("loading_deadline_s", "min_reliability", "prediction_window
 def policy_thresholds() -> dict[str, float]:
     """Overrides of the policy's thresholds (e.g. SCALE_DOWN_DELAY_S=60 for a quick local demo)."""
     return {name: float(os.environ[name.upper()]) for name in POLICY_THRESHOLDS if os.environ.get(name.upper())}
+
+
+def stopped_price_ratio() -> float:
+    """What a stopped worker costs (its disk), as a share of its running price: the dashboard's cost rate."""
+    return _number("STOPPED_PRICE_RATIO", 0.03)

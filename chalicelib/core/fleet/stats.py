@@ -86,22 +86,28 @@ def _metric_attributes(name: str) -> list:
     return [StatBucket.t, *needed]
 
 
+def _windows(t1: float, t2: float) -> tuple[int, int, int, list[Window]]:
+    """(first bucket, last bucket, step, windows): one window per step from t1 to t2 inclusive,
+    buckets merged when there would be more than STATS_MAX_POINTS."""
+    width = settings.stats_bucket_s()
+    first, last = int(t1 // width) * width, int(t2 // width) * width
+    count = (last - first) // width + 1
+    step = width * math.ceil(count / settings.stats_max_points())
+    return first, last, step, [Window(step) for _ in range((last - first) // step + 1)]
+
+
 def timeseries(key: str, name: str, t1: float, t2: float) -> list[float]:
     """One value per bucket from t1 to t2 inclusive (buckets merged if there would be too many).
 
     One Query: totreqs reads from t1 upwards to reach the running total stored after
     the last bucket and counts back from it; every other metric reads t1..t2 only.
     """
-    width = settings.stats_bucket_s()
-    first, last = int(t1 // width) * width, int(t2 // width) * width
-    count = (last - first) // width + 1
-    step = width * math.ceil(count / settings.stats_max_points())
-    points = (last - first) // step + 1
-    windows = [Window(step) for _ in range(points)]
-    upper = TOTALS_T if name == "totreqs" else last + width - 1
+    if name != "totreqs":
+        return history(key, (name,), t1, t2)[name]
+    first, last, step, windows = _windows(t1, t2)
     total, after = 0.0, 0.0
     attributes = [a.attr_name for a in _metric_attributes(name)]
-    for bucket in StatBucket.query(key, StatBucket.t.between(first, upper), attributes_to_get=attributes):
+    for bucket in StatBucket.query(key, StatBucket.t.between(first, TOTALS_T), attributes_to_get=attributes):
         t = int(bucket.t)
         if t == TOTALS_T:
             total = float(bucket.reqs or 0)
@@ -109,14 +115,24 @@ def timeseries(key: str, name: str, t1: float, t2: float) -> list[float]:
             after += float(bucket.reqs or 0)
         else:
             windows[(t - first) // step].add(bucket)
-    if name != "totreqs":
-        return [w.metric(name) for w in windows]
     running = total - after
     values = []
     for w in reversed(windows):  # the total at the end of each window, counting back
         values.append(running)
         running -= w.sums["reqs"]
     return values[::-1]
+
+
+def history(key: str, names: tuple[str, ...], t1: float, t2: float) -> dict[str, list[float]]:
+    """`t` (each window's start) and one value per window of each metric in `names` (not
+    totreqs) from t1 to t2 inclusive, as `timeseries` gives them: one Query."""
+    first, last, step, windows = _windows(t1, t2)
+    attributes = sorted({a.attr_name for name in names for a in _metric_attributes(name)})
+    width = settings.stats_bucket_s()
+    for bucket in StatBucket.query(key, StatBucket.t.between(first, last + width - 1), attributes_to_get=attributes):
+        windows[(int(bucket.t) - first) // step].add(bucket)
+    return {"t": [first + i * step for i in range(len(windows))],
+            **{name: [w.metric(name) for w in windows] for name in names}}
 
 
 def current(key: str, workers: list[Worker], now: float | None = None) -> dict[str, float]:

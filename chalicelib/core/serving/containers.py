@@ -16,6 +16,7 @@ from chalicelib.core import settings
 from chalicelib.core.auth import clearml_keys
 from chalicelib.core.auth.clearml_keys import TokenClaims
 from chalicelib.core.errors import unauthorized
+from chalicelib.core.serving import charts
 from chalicelib.core.store import ApiKey, Container, Sample, connection, epoch
 from chalicelib.core.store.serving import containers_pk, sample_sk, samples_pk
 
@@ -113,10 +114,11 @@ def live(account_id: int, now: float | None = None) -> list[Container]:
     return [c for c in Container.query(containers_pk(account_id)) if c.is_live(now)]
 
 
-def samples(account_id: int, endpoint_url: str, t1: float, t2: float) -> list[Sample]:
-    """An endpoint's samples from t1 to t2: one paged Query."""
+def samples(account_id: int, endpoint_url: str, t1: float, t2: float) -> list[charts.Sample]:
+    """An endpoint's samples from t1 to t2, as `charts` reads them: one paged Query."""
     span = Sample.sk.between(sample_sk(t1, ""), sample_sk(t2, "~"))
-    return list(Sample.query(samples_pk(account_id, endpoint_url), span))
+    return [charts.Sample(r.container_id, float(r.t), r.requests_num, r.requests_min, r.latency_ms, r.machine_stats)
+            for r in Sample.query(samples_pk(account_id, endpoint_url), span)]
 
 
 def as_dict(container: Container) -> dict[str, Any]:

@@ -159,9 +159,7 @@ def get_endpoint_details(request: Request, body: dict, now: float) -> dict:
 def get_endpoint_metrics_history(request: Request, body: dict, now: float) -> dict:
     claims = _caller(request, now)
     url, from_date, to_date, interval, metric, instance_charts = wire.history_request(body)
-    rows = containers.samples(claims.account_id, url, from_date, to_date)
-    if not rows and not any(c.endpoint_url == url for c in containers.live(claims.account_id, now)):
+    samples = containers.samples(claims.account_id, url, from_date, to_date)
+    if not samples and not any(c.endpoint_url == url for c in containers.live(claims.account_id, now)):
         raise wire.no_containers(url)  # nothing ever reported for it (in range) and nothing serves it
-    samples = [charts.Sample(r.container_id, float(r.t), r.requests_num, r.requests_min, r.latency_ms,
-                             r.machine_stats) for r in rows]
     return charts.metrics_history(samples, from_date, to_date, interval, metric, instance_charts)

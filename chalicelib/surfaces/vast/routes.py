@@ -128,9 +128,7 @@ def decisions(group_id: str) -> dict:
     group = worker_groups.get_group(principal, v.path_id(group_id, "group_id"))
     limit = v.query_integer(vast_api.current_request.query_params, "limit", 100, minimum=1, maximum=1000)
     rows = events.recent(group_id=int(group.group_id), limit=limit)[::-1]
-    return {"success": True, "results": [
-        {"t": d.t, "action": d.action, "reason": d.reason, "outcome": d.outcome, "worker_id": d.worker_id,
-         "instance_id": d.instance_id, "offer_id": d.offer_id} for d in rows]}
+    return {"success": True, "results": [wire.decision_row(d) for d in rows]}
 
 
 # --- worker reports ----------------------------------------------------------------
@@ -252,4 +250,4 @@ def get_autogroup_workers() -> list[dict]:
     return _workers("autogroup")
 
 
-from chalicelib.surfaces.vast import credentials  # noqa: E402, F401  (its routes, on this blueprint)
+from chalicelib.surfaces.vast import console, credentials  # noqa: E402, F401  (their routes, on this blueprint)

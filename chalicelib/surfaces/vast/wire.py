@@ -15,7 +15,7 @@ from chalicelib.core.fleet.routing import Routed
 from chalicelib.core.fleet.stats import METRICS
 from chalicelib.core.fleet.worker_status import Report
 from chalicelib.core.fleet.workers import Status
-from chalicelib.core.store import ApiKey, Endpoint, Worker, WorkerGroup
+from chalicelib.core.store import ApiKey, Endpoint, Event, Worker, WorkerGroup
 
 ALIASES = {"min_workers": "cold_workers"}  # Vast's newer name -> the stored one
 # What the vastai CLI appends to every search, and sends alone when --search_params is not given.
@@ -241,6 +241,13 @@ def worker_row(worker: Worker) -> dict:
         "group_id": int(worker.group_id),
         "url": worker.url,
     }
+
+
+def decision_row(event: Event) -> dict:
+    """An event of a group's log: what was done, why, and how it went."""
+    return {"t": event.t, "group_id": int(event.group_id), "action": event.action, "reason": event.reason,
+            "outcome": event.outcome, "worker_id": event.worker_id, "instance_id": event.instance_id,
+            "offer_id": event.offer_id}
 
 
 # --- routing and stats ---------------------------------------------------------------
