@@ -4,6 +4,7 @@ from chalice import Chalice, Rate
 from chalicelib.scaling import scheduler
 from chalicelib.surfaces.admin.routes import admin_api
 from chalicelib.surfaces.clearml.routes import clearml_api
+from chalicelib.surfaces.dashboard.routes import dashboard
 from chalicelib.surfaces.middleware import handle_request
 from chalicelib.surfaces.mlbench.routes import mlbench_api
 from chalicelib.surfaces.unrouted import unrouted
@@ -14,6 +15,7 @@ app.register_blueprint(vast_api)
 app.register_blueprint(admin_api)
 app.register_blueprint(clearml_api)
 app.register_blueprint(mlbench_api)
+app.register_blueprint(dashboard)
 app.register_blueprint(unrouted)  # last: every path the others do not route
 app.register_middleware(handle_request, "http")
 

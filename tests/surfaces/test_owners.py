@@ -30,7 +30,7 @@ def test_chalices_own_405_and_415_come_in_the_owning_surfaces_envelope(api, clie
     assert response.status_code == 415 and set(response.json_body) == {"success", "error", "msg"}
 
 
-@pytest.mark.parametrize("path", ["/", "/routee", "/administrator", "/nothing/"])
+@pytest.mark.parametrize("path", ["/dashboards", "/routee", "/administrator", "/nothing/"])
 def test_a_path_nobody_owns_is_answered_a_plain_404_naming_it(api, path):
     """(Chalice's test client routes `/{proxy+}` for one segment only: deeper paths are e2e's.)"""
     for method in ("GET", "POST", "DELETE"):
