@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,13 @@ def test_every_path_is_answered_and_the_gateways_own_refusals_echo_no_header(tem
     for properties in responses.values():
         text = properties["ResponseTemplates"]["application/json"]
         assert "messageString" not in text and "$context.error.message" not in text and "header" not in text
+
+
+def test_the_dashboard_ships_in_the_package_and_is_routed(template):
+    with zipfile.ZipFile(template.parent / "deployment.zip") as package:
+        names = set(package.namelist())
+    static = "chalicelib/surfaces/dashboard/static/"
+    assert {static + n for n in ("index.html", "dashboard.js", "dashboard.css", "uPlot.iife.min.js",
+                                 "uPlot.min.css", "uPlot.LICENSE.txt")} <= names
+    paths = json.loads(template.read_text())["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    assert {"/", "/dashboard", "/dashboard/{name}"} <= set(paths)
