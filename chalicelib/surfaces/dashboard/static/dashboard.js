@@ -209,7 +209,7 @@
     let view;
     const range = h("fieldset", { class: "range" }, h("legend", {}, "Range"),
       RANGES.map(([label, s]) => h("label", {}, h("input", { type: "radio", name: "range", value: s, checked: s === seconds,
-        onchange: () => { seconds = s; refreshNow(view); } }), ` ${label}`)));
+        onchange: () => { seconds = s; setStatus(`Loading the last ${label}…`); refreshNow(view); } }), ` ${label}`)));
     root.append(h("p", { class: "crumbs" }, h("a", { href: "#/" }, "Fleet"), " / ", `endpoint ${id}`), title,
       section("Knobs", knobs), section("Worker groups", groups.el),
       section("Charts", range, h("div", { class: "charts" }, charts.map(([c]) => c.el))),
@@ -217,6 +217,7 @@
 
     view = {
       async refresh() {
+        const asked = seconds;
         const [endpoint, allGroups, rows, history, decided] = await Promise.all([
           call(`api/v0/endptjobs/${id}/`), call("api/v0/autojobs/"),
           call("get_endpoint_workers/", { method: "POST", body: { id: Number(id) } }),
@@ -233,7 +234,7 @@
         workers.fill(rows.sort((a, b) => a.id - b.id).map((w) => [String(w.id),
           h("span", { class: `badge s-${w.status}` }, w.status), w.gpu_name || "–", number(w.perf, 2), number(w.cur_load, 2),
           percent(w.reliability), w.url || "–", duration(w.started_at ? t - w.started_at : null)]));
-        for (const [c, pick] of charts) c.update(history.t, ...pick(history));
+        if (asked === seconds) for (const [c, pick] of charts) c.update(history.t, ...pick(history)); // else: a newer range is on its way
         decisions.fill(decided.results.map((d) => [stamp(d.t), String(d.group_id), d.action, d.reason,
           h("span", { class: d.outcome === "ok" ? "ok" : "failed" }, d.outcome)]));
       },
