@@ -27,14 +27,15 @@ def cost_per_hour(workers: list[Worker], stopped_ratio: float) -> dict[str, floa
 
 def endpoint_overview(endpoint: Endpoint, workers: list[Worker], load: dict[str, list[float]], now: float,
                       stopped_ratio: float) -> dict:
-    """One endpoint's row: `workers` are its records (live or not), `load` its last hour (stats.history)."""
+    """One endpoint's row: `workers` are its records (live or not), `load` its last hour (stats.history).
+    The load now is what its live workers last reported, a stopped one's (stale) report left out."""
     live = [w for w in workers if w.is_live(now)]
     return {
         "id": int(endpoint.endpoint_id),
         "endpoint_name": endpoint.endpoint_name,
         "endpoint_state": endpoint.endpoint_state,
         "workers": dict(sorted(Counter(str(w.status) for w in live).items())),
-        "curload": round(sum(float(w.cur_load or 0) for w in live), 4),
+        "curload": round(sum(float(w.cur_load or 0) for w in live if w.status != Status.STOPPED), 4),
         "capacity": round(sum(float(w.max_perf or 0) for w in live if w.status in SERVING), 4),
         "cost_per_hour": cost_per_hour(live, stopped_ratio),
         "last_hour": load,

@@ -198,7 +198,7 @@
     const knobs = h("dl", { class: "knobs" });
     const groups = table("Worker groups", ["ID", "GPU RAM (GB)", "Search", "Test workers", "Overrides"], "No worker groups.");
     const workers = table("Workers", ["ID", "Status", "GPU", "Perf", "Load", "Reliability", "URL", "Uptime"], "No live workers.");
-    const decisions = table("Scaling decisions, newest first", ["Time", "Group", "Action", "Reason", "Outcome"], "No decisions yet.");
+    const decisions = table("Scaling decisions, the last 20, newest first", ["Time", "Group", "Action", "Reason", "Outcome"], "No decisions yet.");
     const charts = [
       [chart("nworkers", "Workers", [{ label: "workers", color: COLORS.workers }]), (d) => [d.nworkers]],
       [chart("load", "Load against capacity (work units/s)", [{ label: "load", color: COLORS.load, fill: true },
@@ -222,7 +222,7 @@
           call(`api/v0/endptjobs/${id}/`), call("api/v0/autojobs/"),
           call("get_endpoint_workers/", { method: "POST", body: { id: Number(id) } }),
           call(`api/v0/endptjobs/${id}/history/?seconds=${seconds}`),
-          call(`api/v0/endptjobs/${id}/decisions/?limit=50`)]);
+          call(`api/v0/endptjobs/${id}/decisions/?limit=20`)]);
         const e = endpoint.result;
         title.replaceChildren(e.endpoint_name, " ", h("span", { class: "state" }, e.endpoint_state));
         document.title = `${e.endpoint_name} · GPU control plane`;

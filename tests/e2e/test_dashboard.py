@@ -1,0 +1,177 @@
+"""The dashboard in a real browser (Debian's Chromium, headless) against the stack `make run`
+starts: signing in, the fleet, the demo endpoint's charts and decisions, serving and
+benchmarks, live refreshes, a refused key, a phone's width. Screenshots go to build/dashboard/."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from devstack.stack import ROOT
+from tests.support.browser import Watched, chromium
+from tests.support.make_run import MakeRun
+
+KEY = "dashboard-test-key-0123456789"
+CLEARML = {"LOCAL_CLEARML_ACCESS_KEY": "DASHBOARDACCESSKEY0123",
+           "LOCAL_CLEARML_SECRET_KEY": "dashboard-secret-" + "s" * 32}
+SHOTS = ROOT / "build" / "dashboard"
+DRAWN = "[data-points]:not([data-points='0']) canvas"  # inside it: a chart uPlot has drawn with data
+
+
+def drawn(chart: str) -> str:
+    """The canvas of chart `chart`, once drawn with data."""
+    return f"[data-chart='{chart}']{DRAWN}"
+
+
+@pytest.fixture(scope="module")
+def make_run(tmp_path_factory):
+    running = MakeRun(tmp_path_factory.mktemp("local-provider"), LOCAL_API_KEY=KEY, SCALE_INTERVAL="5",
+                      **CLEARML).start()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    running.wait_for_a_worker()
+    serve_a_model(running.url)
+    run_a_benchmark(running.url)
+    yield running
+    running.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as launched:
+        yield launched
+
+
+def serve_a_model(url: str) -> None:
+    """A ClearML serving container registers and reports three times, as clearml-serving does."""
+    login = requests.post(f"{url}/auth.login", auth=(CLEARML["LOCAL_CLEARML_ACCESS_KEY"],
+                                                      CLEARML["LOCAL_CLEARML_SECRET_KEY"]), timeout=10)
+    auth = {"Authorization": f"Bearer {login.json()['data']['token']}"}
+    container = {"container_id": "c-1", "endpoint_name": "sentiment", "model_name": "bert",
+                 "endpoint_url": "http://10.0.0.5:8080/serve/sentiment"}
+    requests.post(f"{url}/serving.register_container", json=container, headers=auth, timeout=10).raise_for_status()
+    for n in range(3):
+        report = {**container, "uptime_sec": 60 * n, "requests_num": 10 * n, "requests_min": 12.5, "latency_ms": 40 + n,
+                  "machine_stats": {"cpu_usage": [20.0, 40.0], "gpu_usage": [75.0]}}
+        requests.post(f"{url}/serving.container_status_report", json=report, headers=auth,
+                      timeout=10).raise_for_status()
+
+
+def run_a_benchmark(url: str) -> None:
+    """An MLBench run with a metric over time, as mlbench-core's ApiClient posts them."""
+    auth = {"Authorization": f"Bearer {KEY}"}
+    run = requests.post(f"{url}/api/runs/", json={"name": "resnet", "num_workers": 2}, headers=auth, timeout=10).json()
+    for i in range(5):
+        metric = {"run_id": run["id"], "name": "train loss", "value": 2.0 - 0.3 * i,
+                  "date": f"2026-12-03T10:0{i}:00.000000Z", "metadata": "", "cumulative": False}
+        requests.post(f"{url}/api/metrics/", json=metric, headers=auth, timeout=10).raise_for_status()
+
+
+def sign_in(watched: Watched, url: str, key: str = KEY) -> None:
+    watched.page.goto(f"{url}/")
+    watched.page.get_by_label("API key").fill(key)
+    watched.page.get_by_role("button", name="Sign in").click()
+
+
+def test_the_operator_signs_in_and_reads_every_view(make_run, browser):
+    watched = Watched.open(browser)
+    page = watched.page
+    sign_in(watched, make_run.url)
+    expect(page).to_have_url(re.compile(r"/dashboard/#?/?$"))
+    demo = page.locator("article[data-endpoint]", has=page.get_by_role("link", name="demo"))
+    expect(demo).to_be_visible()
+    expect(demo.locator(DRAWN)).to_be_visible(timeout=20_000)
+    page.screenshot(path=str(SHOTS / "fleet.png"), full_page=True)
+
+    demo.get_by_role("link", name="demo").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("demo")
+    for chart in ("nworkers", "load", "reqrate", "reliable"):
+        expect(page.locator(drawn(chart))).to_be_visible(timeout=20_000)
+    decisions = page.get_by_role("table", name="Scaling decisions, the last 20, newest first")
+    expect(decisions).to_contain_text("launch", timeout=30_000)
+    expect(page.get_by_role("table", name="Workers")).to_contain_text("http://127.0.0.1:", timeout=30_000)
+    page.get_by_label("24 h").check()
+    expect(page.locator("[data-chart=load]")).to_have_attribute("data-points", re.compile(r"^[1-9]"))
+    page.get_by_label("1 h").check()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / "endpoint.png"), full_page=True)
+
+    page.get_by_role("link", name="Serving").click()
+    expect(page.get_by_role("table", name="Endpoints")).to_contain_text("sentiment")
+    expect(page.locator(drawn("serving-requests_min"))).to_be_visible(timeout=15_000)
+    expect(page.locator(drawn("serving-gpu_util"))).to_be_visible()
+    page.screenshot(path=str(SHOTS / "serving.png"), full_page=True)
+
+    page.get_by_role("link", name="Benchmarks").click()
+    expect(page.get_by_role("table", name="Runs, newest first")).to_contain_text("resnet")
+    expect(page.locator(drawn("metric-train loss"))).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("table", name="Pods")).to_contain_text("demo-worker-")
+    page.screenshot(path=str(SHOTS / "benchmarks.png"), full_page=True)
+
+    assert watched.errors == [] and watched.failed_calls == []
+
+
+def test_each_view_refreshes_itself_and_says_when(make_run, browser):
+    watched = Watched.open(browser)
+    sign_in(watched, make_run.url)
+    status = watched.page.get_by_role("status")
+    expect(status).to_have_text(re.compile(r"^Updated \d\d:\d\d:\d\d$"))
+    first = status.inner_text()
+    expect(status).not_to_have_text(first, timeout=15_000)  # a later refresh, without a reload
+    assert watched.errors == [] and watched.failed_calls == []
+
+
+def test_a_failed_refresh_says_so_and_keeps_what_is_shown(make_run, browser):
+    watched = Watched.open(browser)
+    page = watched.page
+    sign_in(watched, make_run.url)
+    expect(page.locator("article[data-endpoint]")).to_have_count(1)
+    page.route("**/api/v0/fleet/**", lambda route: route.abort())
+    expect(page.get_by_role("status")).to_have_text(re.compile(r"^Refresh failed at .*: the API did not answer; "
+                                                                r"showing what was read at \d\d:\d\d:\d\d$"),
+                                                     timeout=15_000)
+    expect(page.get_by_role("link", name="demo")).to_be_visible()
+    page.unroute("**/api/v0/fleet/**")
+    expect(page.get_by_role("status")).to_have_text(re.compile(r"^Updated "), timeout=15_000)
+
+
+def test_a_wrong_key_is_refused_with_a_visible_message(make_run, browser):
+    watched = Watched.open(browser)
+    sign_in(watched, make_run.url, key="not-the-key-0123456789")
+    expect(watched.page.get_by_role("alert")).to_contain_text("That key was refused")
+    expect(watched.page.get_by_role("navigation", name="Views")).to_be_hidden()
+    assert watched.page.evaluate("sessionStorage.length") == 0
+
+
+def test_it_is_signed_in_and_used_by_keyboard_alone(make_run, browser):
+    watched = Watched.open(browser)
+    page = watched.page
+    page.goto(f"{make_run.url}/dashboard/")
+    expect(page.get_by_label("API key")).to_be_focused()
+    page.keyboard.type(KEY)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name="demo")).to_be_visible()
+    for _ in range(10):  # Tab to the Serving link, then follow it with Enter
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Serving":
+            break
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Serving")
+    assert watched.errors == [] and watched.failed_calls == []
+
+
+@pytest.mark.parametrize("view", ["", "endpoints/{demo}", "serving", "benchmarks"])
+def test_a_phone_width_needs_no_sideways_scrolling(make_run, browser, view):
+    watched = Watched.open(browser, width=390, height=844)
+    sign_in(watched, make_run.url)
+    expect(watched.page.get_by_role("status")).to_have_text(re.compile("^Updated"))
+    demo = re.search(r"demo endpoint: .*\(id (\d+)\)", make_run.banner).group(1)
+    watched.page.goto(f"{make_run.url}/dashboard/#/{view.format(demo=demo)}")
+    expect(watched.page.get_by_role("status")).to_have_text(re.compile("^Updated"), timeout=15_000)
+    time.sleep(0.5)  # the charts size themselves to the width after the data arrives
+    if view.startswith("endpoints"):
+        watched.page.screenshot(path=str(SHOTS / "endpoint-phone.png"), full_page=True)
+    assert watched.sideways_overflow() == 0
+    assert watched.errors == [] and watched.failed_calls == []
