@@ -7,7 +7,7 @@ STAGE ?= dev
 
 TRACES ?= ../shared/traces
 
-.PHONY: install run demo test lint package bench bench-shapes clean
+.PHONY: install browser run demo test lint package bench bench-shapes clean
 
 install: $(VENV)/.installed
 
@@ -18,6 +18,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	# The real MLBench client: its own pins do not build on 3.11; its api module needs only requests and kubernetes.
 	$(BIN)/pip install --quiet --no-deps mlbench-core==3.0.0
 	touch $@
+
+# Debian's Chromium, for the dashboard's browser tests (tests/e2e/test_dashboard.py), when it is missing.
+browser:
+	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the browser tests ..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
 
 # The API on http://127.0.0.1:$${PORT:-8000} over an embedded DynamoDB (moto server).
 run: install
@@ -40,7 +46,7 @@ lint: install
 	$(BIN)/ruff check .
 
 # The end-to-end specs (processes, ports, the real clients) one at a time, the fast ones on every core.
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest -m e2e
 	$(BIN)/python -m pytest -m "not e2e" -n auto --dist loadfile
 

@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
                 timer = ScaleTimer(scale_interval(), stack.wake_port, stack.log_dir, None if args.demo else sys.stdout)
                 print(
                     f"\nready: {stack.url}\n"
+                    f"  dashboard:       {stack.url}/dashboard/  (sign in with the account api key)\n"
                     f"  DynamoDB:        {stack.dynamodb_endpoint}\n"
                     f"  account api key: {stack.api_key}\n"
                     f"  admin token:     {stack.admin_token}\n"
