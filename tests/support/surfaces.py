@@ -125,9 +125,9 @@ class Route:
 
     @property
     def template(self) -> str:
-        """The path without its trailing slash, its placeholders as `{}`: the same for every
+        """The path without its query and trailing slash, its placeholders as `{}`: the same for every
         spelling of one path."""
-        return re.sub(r"\{[^}]*\}", "{}", self.path.rstrip("/")) or "/"
+        return re.sub(r"\{[^}]*\}", "{}", self.path.split("?")[0].rstrip("/")) or "/"
 
 
 @dataclass(frozen=True)
