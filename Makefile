@@ -7,7 +7,7 @@ STAGE ?= dev
 
 TRACES ?= ../shared/traces
 
-.PHONY: install browser run demo test lint package bench bench-shapes clean
+.PHONY: install browser run demo test lint package bench bench-shapes bench-real clean
 
 install: $(VENV)/.installed
 
@@ -41,6 +41,11 @@ bench: install
 bench-shapes: install
 	$(BIN)/python -m bench shapes --out build/shapes
 	$(BIN)/python -m bench run --traces build/shapes --scenario $(TRACES)/scenario.json --out build/bench-shapes
+
+# The same on an hour of real arrivals (a running service: the scenario's warm_start).
+REAL_TRACES ?= ../shared/traces-real
+bench-real: install
+	$(BIN)/python -m bench run --traces $(REAL_TRACES) --scenario $(REAL_TRACES)/scenario.json --out build/bench-real
 
 lint: install
 	$(BIN)/ruff check .

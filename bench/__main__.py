@@ -1,6 +1,7 @@
 """The scaling benchmark: every policy on every trace, side by side.
 
     python -m bench run --traces ../shared/traces --scenario ../shared/traces/scenario.json --out build/bench
+    python -m bench run ... --seeds 1,2,3         # each cell on each seed: means, and the worst attainment
     python -m bench shapes --out build/shapes     # traces of other shapes, to run the same way
 
 Writes results.json (one row per trace and policy), results.md and one PNG per trace
@@ -31,19 +32,37 @@ def make_policy(name: str, trace: Trace):
             "static": lambda: Static(peak_load=max(trace.loads))}[name]()
 
 
-def simulate(job: tuple[Path, Path, str, int]) -> Result:
+def simulate(job: tuple[Path, Path, str, int]) -> tuple[int, Result]:
     trace_path, scenario_path, policy, seed = job
     trace = Trace.load(trace_path)
-    return Simulation(trace, Scenario.load(scenario_path), make_policy(policy, trace), seed).run()
+    return seed, Simulation(trace, Scenario.load(scenario_path), make_policy(policy, trace), seed).run()
 
 
-def row(result: Result, reference: float) -> dict:
-    p99 = result.p99_wait_s()
-    ratio = round(result.cost / reference, 3) if reference else None
-    return {"trace": result.trace, "policy": result.policy, "slo_attainment": round(result.slo_attainment, 5),
-            "cost": round(result.cost, 2), "cost_vs_clairvoyant": ratio,
-            "p99_wait_s": None if math.isinf(p99) else p99, "launches": result.launches,
-            "cold_starts": result.cold_starts, "peak_workers": result.peak_workers}
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def _count(values: list[int]) -> float:
+    """A count's mean: whole where it is whole (one seed), else to a tenth."""
+    mean = _mean(values)
+    return int(mean) if float(mean).is_integer() else round(mean, 1)
+
+
+def row(results: list[Result], reference: float) -> dict:
+    """One trace and policy: over several seeds, SLO attainment and cost ratio are means (with
+    the worst seed's attainment beside them), counts are means, p99 wait and peak workers the worst."""
+    p99 = max(r.p99_wait_s() for r in results)
+    out = {"trace": results[0].trace, "policy": results[0].policy,
+           "slo_attainment": round(_mean([r.slo_attainment for r in results]), 5),
+           "cost": round(_mean([r.cost for r in results]), 2),
+           "cost_vs_clairvoyant": round(_mean([r.cost / reference for r in results]), 3) if reference else None,
+           "p99_wait_s": None if math.isinf(p99) else p99,
+           "launches": _count([r.launches for r in results]), "cold_starts": _count([r.cold_starts for r in results]),
+           "peak_workers": max(r.peak_workers for r in results)}
+    if len(results) > 1:
+        out["slo_attainment_min"] = round(min(r.slo_attainment for r in results), 5)
+        out["seeds"] = len(results)
+    return out
 
 
 def markdown(rows: list[dict]) -> str:
@@ -52,7 +71,8 @@ def markdown(rows: list[dict]) -> str:
     for r in rows:
         p99 = "never served" if r["p99_wait_s"] is None else f"{r['p99_wait_s']:.0f}"
         ratio = "n/a" if r["cost_vs_clairvoyant"] is None else f"{r['cost_vs_clairvoyant']:.2f}"  # no load: $0
-        lines.append(f"| {r['trace']} | {r['policy']} | {100 * r['slo_attainment']:.2f}% | {r['cost']:.2f} "
+        worst = f" (worst {100 * r['slo_attainment_min']:.2f}%)" if "slo_attainment_min" in r else ""
+        lines.append(f"| {r['trace']} | {r['policy']} | {100 * r['slo_attainment']:.2f}%{worst} | {r['cost']:.2f} "
                      f"| {ratio} | {p99} | {r['launches']} | {r['cold_starts']} "
                      f"| {r['peak_workers']} |")
     return "\n".join(lines) + "\n"
@@ -91,25 +111,29 @@ def plot(trace: str, results: list[Result], out: Path) -> None:
     plt.close(figure)
 
 
-def run(traces_dir: Path, scenario_path: Path, out: Path, seed: int, policies: tuple[str, ...]) -> list[dict]:
+def run(traces_dir: Path, scenario_path: Path, out: Path, seeds: tuple[int, ...],
+        policies: tuple[str, ...]) -> list[dict]:
+    """Every policy on every trace, once per seed; the plots show the first seed."""
     traces = load_traces(traces_dir)
     scenario = Scenario.load(scenario_path)
-    jobs = [(traces_dir / f"{t.name}.csv", scenario_path, p, seed) for t in traces for p in policies]
-    results: dict[str, list[Result]] = {t.name: [clairvoyant(t, scenario)] for t in traces}
+    jobs = [(traces_dir / f"{t.name}.csv", scenario_path, p, seed) for t in traces for p in policies for seed in seeds]
+    reference = {t.name: clairvoyant(t, scenario) for t in traces}
+    results: dict[tuple[str, str], dict[int, Result]] = {}
     started = time.monotonic()
     with Pool(processes=2) as pool:
-        for done, result in enumerate(pool.imap_unordered(simulate, jobs), 1):
-            results[result.trace].append(result)
+        for done, (seed, result) in enumerate(pool.imap_unordered(simulate, jobs), 1):
+            results.setdefault((result.trace, result.policy), {})[seed] = result
             print(f"[{done}/{len(jobs)}] {time.monotonic() - started:5.0f} s  {result.trace:12} {result.policy:15} "
-                  f"SLO {100 * result.slo_attainment:6.2f}%  ${result.cost:8.2f}", file=sys.stderr, flush=True)
+                  f"seed {seed}  SLO {100 * result.slo_attainment:6.2f}%  ${result.cost:8.2f}",
+                  file=sys.stderr, flush=True)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for trace in traces:
-        reference = results[trace.name][0].cost
-        ordered = sorted(results[trace.name], key=lambda r: (r.policy != "clairvoyant", r.policy != "production",
-                                                             r.policy))
-        rows += [row(r, reference) for r in ordered]
-        plot(trace.name, ordered, out)
+        cost = reference[trace.name].cost
+        by_seed = [[results[(trace.name, p)][seed] for seed in seeds] for p in sorted(
+            policies, key=lambda p: (p != "production", p))]
+        rows += [row([reference[trace.name]], cost)] + [row(runs, cost) for runs in by_seed]
+        plot(trace.name, [reference[trace.name]] + [runs[0] for runs in by_seed], out)
     (out / "results.json").write_text(json.dumps(rows, indent=1) + "\n")
     (out / "results.md").write_text(markdown(rows))
     return rows
@@ -123,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--scenario", type=Path, required=True)
     command.add_argument("--out", type=Path, required=True)
     command.add_argument("--seed", type=int, default=1)
+    command.add_argument("--seeds", help="run each trace and policy once per seed, e.g. 1,2,3 (rows give means)")
     command.add_argument("--policies", default=",".join(POLICIES))
     command = commands.add_parser("shapes", help="write traces of ten other shapes (bench/shapes.py)")
     command.add_argument("--out", type=Path, required=True)
@@ -138,7 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.traces.is_dir() or not any(args.traces.glob("*.csv")):
         parser.error(f"--traces {args.traces}: no *.csv traces in that directory")
     try:
-        rows = run(args.traces, args.scenario, args.out, args.seed, tuple(args.policies.split(",")))
+        seeds = tuple(int(x) for x in args.seeds.split(",")) if args.seeds is not None else (args.seed,)
+    except ValueError:
+        parser.error(f"--seeds {args.seeds}: a comma-separated list of whole numbers, like 1,2,3")
+    if len(set(seeds)) != len(seeds):
+        parser.error(f"--seeds {args.seeds}: each seed once")
+    try:
+        rows = run(args.traces, args.scenario, args.out, seeds, tuple(args.policies.split(",")))
     except (OSError, InputError) as e:
         parser.exit(2, f"python -m bench: error: {e}\n")
     print(markdown(rows))

@@ -2,9 +2,10 @@
 
 It knows the whole future load and each worker's load time, so it holds exactly
 ceil(load / perf) workers serving at every moment, launching each one its load time
-ahead; between two busy stretches of the same worker it keeps it running, stops it
-(restarting it just in time) or destroys it (relaunching ahead), whichever is cheapest
-for that gap. No work ever waits. Computed, not simulated.
+ahead (with a warm start, those the first step needs are serving already); between two
+busy stretches of the same worker it keeps it running, stops it (restarting it just in
+time) or destroys it (relaunching ahead), whichever is cheapest for that gap. No work ever
+waits. Computed, not simulated.
 """
 from __future__ import annotations
 
@@ -31,8 +32,9 @@ def clairvoyant(trace: Trace, scenario: Scenario) -> Result:
             elif n < slot and start is not None:
                 busy.append((start, i))
                 start = None
-        result.launches += 1
-        result.cost += launch_cost
+        if slot > scenario.warm_workers(trace):  # a warm start's workers are already serving
+            result.launches += 1
+            result.cost += launch_cost
         for (_, end), (next_start, _) in zip(busy, busy[1:], strict=False):
             gap = (next_start - end) * trace.step_s
             options = {"keep": gap * price, "stop": gap * stopped_price + restart_cost, "relaunch": launch_cost}

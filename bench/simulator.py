@@ -125,6 +125,11 @@ class Simulation:
         self.capacity = 0.0
         self.result = Result(trace.name, policy.name)
         self.arrivals: list[tuple[float, float]] = []
+        for _ in range(scenario.warm_workers(trace)):  # a service already running: serving, benchmarked
+            worker = self._new_worker(0.0)
+            worker.benchmarked = True
+            self._set(worker, "running", 0.0)
+        self.result.peak_workers = len(self.workers)
 
     # --- the fleet --------------------------------------------------------------------
     def _schedule(self, at: float, worker: SimWorker, kind: str) -> None:
@@ -140,17 +145,22 @@ class Simulation:
         if state == "failed":
             worker.failed_at = now
 
+    def _new_worker(self, now: float) -> SimWorker:
+        s = self.scenario
+        perf = s.max_perf * (1 + self.random.uniform(-s.perf_spread, s.perf_spread))
+        worker = SimWorker(self.next_id, perf, now, "loading")
+        self.next_id += 1
+        self.workers[worker.id] = worker
+        return worker
+
     def launch(self, now: float) -> None:
         s = self.scenario
         if len(self.workers) >= s.max_workers:
             return
-        perf = s.max_perf * (1 + self.random.uniform(-s.perf_spread, s.perf_spread))
-        worker = SimWorker(self.next_id, perf, now, "loading")
-        self.next_id += 1
+        worker = self._new_worker(now)
         load_s = min(self.random.lognormvariate(math.log(s.load_median_s), s.load_sigma), s.load_max_s)
         worker.ready_at = now + load_s
         worker.fails = self.random.random() < s.launch_failure_rate
-        self.workers[worker.id] = worker
         self._schedule(worker.ready_at, worker, "ready")
         self.result.launches += 1
         self.result.peak_workers = max(self.result.peak_workers, len(self.workers))

@@ -28,6 +28,13 @@ class Scenario:
     stopped_unavailable_rate: float
     target_wait_s: float
     max_workers: int
+    warm_start: bool = False  # every policy begins with the workers the first step needs, serving
+
+    def warm_workers(self, trace: Trace) -> int:
+        """The workers serving at t=0: as many as the first step's load needs at max_perf (0 cold)."""
+        if not self.warm_start or not trace.loads:
+            return 0
+        return min(math.ceil(trace.loads[0] / self.max_perf - 1e-9), self.max_workers)
 
     @classmethod
     def load(cls, path: Path) -> Scenario:
@@ -52,6 +59,7 @@ class Scenario:
             stopped_price_per_hour=w["stopped_price_per_hour"],
             stopped_unavailable_rate=w["stopped_start_unavailable_rate"],
             target_wait_s=raw["slo"]["target_queue_time_s"], max_workers=int(raw["limits"]["max_workers"]),
+            warm_start=_flag(raw, "warm_start"),
         )
 
 
@@ -86,6 +94,13 @@ class Trace:
             if not math.isclose(t, rows[0][0] + i * step, abs_tol=1e-6):
                 raise InputError(f"{path}: row {i + 1} is at t_s={t:g}; rows must be evenly spaced by {step:g} s")
         return cls(Path(path).stem, step, tuple(load for _, load in rows))
+
+
+def _flag(raw: dict, name: str) -> bool:
+    value = raw.get(name, False)
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be true or false, not {value!r}")
+    return value
 
 
 def _row(path: Path, line: int, row: dict) -> tuple[float, float]:
