@@ -2,6 +2,7 @@
 
     python -m bench run --traces ../shared/traces --scenario ../shared/traces/scenario.json --out build/bench
     python -m bench run ... --seeds 1,2,3         # each cell on each seed: means, and the worst attainment
+    python -m bench run ... --sweep               # and each policy at each of its settings: cost at 99%
     python -m bench shapes --out build/shapes     # traces of other shapes, to run the same way
 
 Writes results.json (one row per trace and policy), results.md and one PNG per trace
@@ -21,21 +22,30 @@ from bench.clairvoyant import clairvoyant
 from bench.policies import Hpa, Kpa, Production, RayServe, SkyServe, Static, VastHeuristic
 from bench.shapes import write_shapes
 from bench.simulator import Result, Simulation
+from bench.sweep import SETTINGS, cost_at_99, cost_table, frontier
 from bench.traces import InputError, Scenario, Trace, load_traces
 
 POLICIES = ("production", "k8s-hpa", "knative-kpa", "ray-serve", "skyserve", "vast-heuristic", "static")
 
 
-def make_policy(name: str, trace: Trace):
-    return {"production": Production, "k8s-hpa": Hpa, "knative-kpa": Kpa, "ray-serve": RayServe,
-            "skyserve": SkyServe, "vast-heuristic": VastHeuristic,
-            "static": lambda: Static(peak_load=max(trace.loads))}[name]()
+def make_policy(name: str, trace: Trace, setting: float | None = None):
+    """The policy `name`, at its defaults, or with its swept setting (bench.sweep) at `setting`."""
+    policy = {"production": Production, "k8s-hpa": Hpa, "knative-kpa": Kpa, "ray-serve": RayServe,
+              "skyserve": SkyServe, "vast-heuristic": VastHeuristic,
+              "static": lambda: Static(peak_load=max(trace.loads))}[name]()
+    if setting is not None:
+        setattr(policy, SETTINGS[name][0], setting)
+    return policy
 
 
-def simulate(job: tuple[Path, Path, str, int]) -> tuple[int, Result]:
-    trace_path, scenario_path, policy, seed = job
+Job = tuple[Path, Path, str, int, float | None]  # trace, scenario, policy, seed, setting (None: the defaults)
+
+
+def simulate(job: Job) -> tuple[int, float | None, Result]:
+    trace_path, scenario_path, policy, seed, setting = job
     trace = Trace.load(trace_path)
-    return seed, Simulation(trace, Scenario.load(scenario_path), make_policy(policy, trace), seed).run()
+    return seed, setting, Simulation(trace, Scenario.load(scenario_path), make_policy(policy, trace, setting),
+                                     seed).run()
 
 
 def _mean(values: list[float]) -> float:
@@ -112,30 +122,44 @@ def plot(trace: str, results: list[Result], out: Path) -> None:
 
 
 def run(traces_dir: Path, scenario_path: Path, out: Path, seeds: tuple[int, ...],
-        policies: tuple[str, ...]) -> list[dict]:
-    """Every policy on every trace, once per seed; the plots show the first seed."""
+        policies: tuple[str, ...], sweep: bool = False) -> list[dict]:
+    """Every policy on every trace, once per seed; the plots show the first seed. With `sweep`,
+    each policy also at each of its settings: rows with a `setting`, and on each default row
+    the policy's `cost_at_99` on that trace."""
     traces = load_traces(traces_dir)
     scenario = Scenario.load(scenario_path)
-    jobs = [(traces_dir / f"{t.name}.csv", scenario_path, p, seed) for t in traces for p in policies for seed in seeds]
+    settings = {p: (None, *(SETTINGS[p][1] if sweep else ())) for p in policies}
+    jobs = [(traces_dir / f"{t.name}.csv", scenario_path, p, seed, setting)
+            for t in traces for p in policies for setting in settings[p] for seed in seeds]
     reference = {t.name: clairvoyant(t, scenario) for t in traces}
-    results: dict[tuple[str, str], dict[int, Result]] = {}
+    results: dict[tuple[str, str, float | None], dict[int, Result]] = {}
     started = time.monotonic()
     with Pool(processes=2) as pool:
-        for done, (seed, result) in enumerate(pool.imap_unordered(simulate, jobs), 1):
-            results.setdefault((result.trace, result.policy), {})[seed] = result
+        for done, (seed, setting, result) in enumerate(pool.imap_unordered(simulate, jobs), 1):
+            results.setdefault((result.trace, result.policy, setting), {})[seed] = result
+            at = "" if setting is None else f" at {setting:g}"
             print(f"[{done}/{len(jobs)}] {time.monotonic() - started:5.0f} s  {result.trace:12} {result.policy:15} "
-                  f"seed {seed}  SLO {100 * result.slo_attainment:6.2f}%  ${result.cost:8.2f}",
+                  f"seed {seed}{at}  SLO {100 * result.slo_attainment:6.2f}%  ${result.cost:8.2f}",
                   file=sys.stderr, flush=True)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for trace in traces:
         cost = reference[trace.name].cost
-        by_seed = [[results[(trace.name, p)][seed] for seed in seeds] for p in sorted(
-            policies, key=lambda p: (p != "production", p))]
-        rows += [row([reference[trace.name]], cost)] + [row(runs, cost) for runs in by_seed]
-        plot(trace.name, [reference[trace.name]] + [runs[0] for runs in by_seed], out)
+        ordered = sorted(policies, key=lambda p: (p != "production", p))
+        defaults = [[results[(trace.name, p, None)][seed] for seed in seeds] for p in ordered]
+        trace_rows = [row([reference[trace.name]], cost)] + [row(runs, cost) for runs in defaults]
+        if sweep:
+            for policy, default in zip(ordered, trace_rows[1:], strict=True):
+                swept = [{**row([results[(trace.name, policy, x)][seed] for seed in seeds], cost), "setting": x}
+                         for x in settings[policy][1:]]
+                default["cost_at_99"], default["cost_at_99_setting"] = cost_at_99(swept)
+                trace_rows += swept
+            frontier(trace.name, trace_rows, out)
+        rows += trace_rows
+        plot(trace.name, [reference[trace.name]] + [runs[0] for runs in defaults], out)
     (out / "results.json").write_text(json.dumps(rows, indent=1) + "\n")
-    (out / "results.md").write_text(markdown(rows))
+    (out / "results.md").write_text(markdown([r for r in rows if "setting" not in r]) + (
+        "\n" + cost_table(rows) if sweep else ""))
     return rows
 
 
@@ -149,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--seed", type=int, default=1)
     command.add_argument("--seeds", help="run each trace and policy once per seed, e.g. 1,2,3 (rows give means)")
     command.add_argument("--policies", default=",".join(POLICIES))
+    command.add_argument("--sweep", action="store_true",
+                         help="each policy also at each setting of its aggressiveness knob (bench/sweep.py)")
     command = commands.add_parser("shapes", help="write traces of ten other shapes (bench/shapes.py)")
     command.add_argument("--out", type=Path, required=True)
     command.add_argument("--seed", type=int, default=7)
@@ -169,10 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     if len(set(seeds)) != len(seeds):
         parser.error(f"--seeds {args.seeds}: each seed once")
     try:
-        rows = run(args.traces, args.scenario, args.out, seeds, tuple(args.policies.split(",")))
+        rows = run(args.traces, args.scenario, args.out, seeds, tuple(args.policies.split(",")), args.sweep)
     except (OSError, InputError) as e:
         parser.exit(2, f"python -m bench: error: {e}\n")
-    print(markdown(rows))
+    print(markdown([r for r in rows if "setting" not in r]) + ("\n" + cost_table(rows) if args.sweep else ""))
     return 0
 
 

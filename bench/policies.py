@@ -50,6 +50,7 @@ class Production:
     thresholds: dict = field(default_factory=dict)  # overrides, as the Lambda reads them from its environment
     memory: tuple = ()  # the policy's memory, which the deployed system keeps on the group's row
     target_queue_time: float = 10.0  # the endpoint's; set to the scenario's SLO
+    target_util: float = 0.9  # the group's knob (GroupSettings' default)
 
     def wakes(self, expected_wait_s: float) -> bool:
         return production.should_wake(expected_wait_s if expected_wait_s < math.inf else None,
@@ -64,7 +65,7 @@ class Production:
         workers = tuple(self._state(w, view) for w in view.workers)
         price = view.scenario.price_per_hour
         offers = tuple(production.Candidate(i, price) for i in range(1, view.scenario.max_workers + 1))
-        group = production.GroupSettings(max_workers=view.scenario.max_workers,
+        group = production.GroupSettings(max_workers=view.scenario.max_workers, target_util=self.target_util,
                                          target_queue_time=self.target_queue_time)
         thresholds = production.Thresholds(**self.thresholds)
         arriving = max(view.routing, view.arrivals[-1][1] if view.arrivals else 0.0)
@@ -117,9 +118,10 @@ class Static:
     peak_load: float
     name: str = "static"
     interval_s: float = 60.0
+    size: float = 1.0  # the fleet, as a share of what the peak needs
 
     def decide(self, view: View) -> list[Action]:
-        return replicas(view, math.ceil(self.peak_load / view.scenario.max_perf))
+        return replicas(view, math.ceil(self.size * self.peak_load / view.scenario.max_perf))
 
 
 @dataclass
@@ -155,11 +157,12 @@ class Kpa:
 
     name: str = "knative-kpa"
     interval_s: float = 2.0
+    target_util: float = 0.7  # Knative's target: the share of a replica's capacity it aims to use
     panic_until: float = -1.0
     panic_floor: int = 0
 
     def decide(self, view: View) -> list[Action]:
-        target = 0.7 * perf_of(view)
+        target = self.target_util * perf_of(view)
         ready = sum(1 for w in view.workers if w.status == "running")
         stable, panic = observed_rate(view, 60), observed_rate(view, 10)  # reports come every 10 s
         low, high = math.floor(ready / 2), math.ceil(1000 * max(ready, 1))
