@@ -26,12 +26,16 @@ from bench.sweep import SETTINGS, cost_at_99, cost_table, frontier
 from bench.traces import InputError, Scenario, Trace, load_traces
 
 POLICIES = ("production", "k8s-hpa", "knative-kpa", "ray-serve", "skyserve", "vast-heuristic", "static")
+# Run only when asked (--policies): production with the group's perf_hint set to the scenario's max_perf.
+EXTRA_POLICIES = ("production-hinted",)
 
 
 def make_policy(name: str, trace: Trace, setting: float | None = None):
     """The policy `name`, at its defaults, or with its swept setting (bench.sweep) at `setting`."""
-    policy = {"production": Production, "k8s-hpa": Hpa, "knative-kpa": Kpa, "ray-serve": RayServe,
-              "skyserve": SkyServe, "vast-heuristic": VastHeuristic,
+    policy = {"production": Production,
+              "production-hinted": lambda: Production("production-hinted", declared_perf=True),
+              "k8s-hpa": Hpa, "knative-kpa": Kpa, "ray-serve": RayServe, "skyserve": SkyServe,
+              "vast-heuristic": VastHeuristic,
               "static": lambda: Static(peak_load=max(trace.loads))}[name]()
     if setting is not None:
         setattr(policy, SETTINGS[name][0], setting)
@@ -183,9 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         for path in write_shapes(args.out, args.seed):
             print(path)
         return 0
-    unknown = set(args.policies.split(",")) - set(POLICIES)
+    unknown = set(args.policies.split(",")) - set(POLICIES + EXTRA_POLICIES)
     if unknown:
-        parser.error(f"unknown policies {sorted(unknown)}; choose from {', '.join(POLICIES)}")
+        parser.error(f"unknown policies {sorted(unknown)}; choose from {', '.join(POLICIES + EXTRA_POLICIES)}")
     if not args.traces.is_dir() or not any(args.traces.glob("*.csv")):
         parser.error(f"--traces {args.traces}: no *.csv traces in that directory")
     try:

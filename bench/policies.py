@@ -51,6 +51,7 @@ class Production:
     memory: tuple = ()  # the policy's memory, which the deployed system keeps on the group's row
     target_queue_time: float = 10.0  # the endpoint's; set to the scenario's SLO
     target_util: float = 0.9  # the group's knob (GroupSettings' default)
+    declared_perf: bool = False  # the group declares the scenario's max_perf as its perf_hint
 
     def wakes(self, expected_wait_s: float) -> bool:
         return production.should_wake(expected_wait_s if expected_wait_s < math.inf else None,
@@ -66,7 +67,8 @@ class Production:
         price = view.scenario.price_per_hour
         offers = tuple(production.Candidate(i, price) for i in range(1, view.scenario.max_workers + 1))
         group = production.GroupSettings(max_workers=view.scenario.max_workers, target_util=self.target_util,
-                                         target_queue_time=self.target_queue_time)
+                                         target_queue_time=self.target_queue_time,
+                                         perf_hint=view.scenario.max_perf if self.declared_perf else None)
         thresholds = production.Thresholds(**self.thresholds)
         arriving = max(view.routing, view.arrivals[-1][1] if view.arrivals else 0.0)
         plan = production.decide(production.Snapshot(view.now, group, thresholds, workers, load, offers,

@@ -13,6 +13,8 @@ users expect (scale_down_delay_s, pool_memory_s and pool_headroom are thresholds
         and min_cold_load / target_util
     cold_workers: workers kept (serving or stopped) before any is destroyed
     test_workers: machines tried at once while no offer's performance is known
+    perf_hint: what one worker serves, declared by the owner: until a worker has benchmarked,
+        launches are sized by it instead of trying test_workers machines
     max_workers: hard cap on workers that exist
     inactivity_timeout: no load for this long before the last capacity goes; without one,
         an endpoint used within pool_memory_s keeps serving what meets the largest jump
@@ -54,6 +56,7 @@ class GroupSettings:
     inactivity_timeout: float | None = None
     endpoint_state: str = "active"
     target_queue_time: float = 10.0  # queued work is to be served within this many seconds
+    perf_hint: float | None = None  # what one worker serves, as its owner declares it: stands in until a benchmark
 
 
 @dataclass(frozen=True)
@@ -369,9 +372,10 @@ def remember(snapshot: Snapshot, thresholds: Thresholds) -> tuple[Hour, ...]:
 
 
 def _expected_perf(snapshot: Snapshot) -> float | None:
-    """What a new worker will likely serve: the median benchmarked perf of the group."""
+    """What a new worker will likely serve: the median benchmarked perf of the group, else
+    the perf its owner declared (`perf_hint`), else unknown."""
     known = sorted(w.perf for w in snapshot.workers if w.benchmarked and w.perf > 0)
-    return known[len(known) // 2] if known else None
+    return known[len(known) // 2] if known else snapshot.group.perf_hint
 
 
 def _launch(fleet: _Fleet, snapshot: Snapshot, capacity: float, reason: str, replaces: int | None = None) -> bool:

@@ -31,6 +31,7 @@ def group_settings(group: WorkerGroup, endpoint: Endpoint) -> policy.GroupSettin
         inactivity_timeout=float(given["inactivity_timeout"]) if given["inactivity_timeout"] else None,
         endpoint_state=endpoint.endpoint_state,
         target_queue_time=float(given["target_queue_time"]),
+        perf_hint=float(given["perf_hint"]) if given["perf_hint"] else None,
     )
 
 

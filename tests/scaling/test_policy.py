@@ -150,6 +150,19 @@ def test_test_workers_cap_launches_while_no_machine_has_been_benchmarked():
     assert [k for k, _ in kinds(result)] == ["launch"] * 3
 
 
+def test_a_declared_perf_sizes_the_first_launches_to_the_load_until_a_benchmark():
+    untested = tuple(Candidate(100 + i, 1.0, None) for i in range(20))
+    # 90/s at target_util 0.9 and a declared 12.5/s per worker: 100 / 12.5 = 8 launches, not 3 test workers
+    first = plan([], steady(90.0), offers=untested, test_workers=3, perf_hint=12.5)
+    assert [k for k, _ in kinds(first)] == ["launch"] * 8
+    # the next pass counts those 8 loading at the declared perf: nothing more for the same load
+    loading = [worker(i, "loading", perf=0.0, age=60.0) for i in range(1, 9)]
+    assert plan(loading, steady(90.0), offers=untested, test_workers=3, perf_hint=12.5).actions == ()
+    # once one has benchmarked, its perf governs: 8 x 10 = 80 < 100, two more
+    measured = [worker(1, perf=10.0), *loading[1:]]
+    assert [k for k, _ in kinds(plan(measured, steady(90.0), offers=untested, perf_hint=12.5))] == ["launch"] * 2
+
+
 def test_max_workers_caps_launches():
     result = plan([worker(1)], steady(90.0), offers=offers(*[1.0] * 20), max_workers=4)
     assert [k for k, _ in kinds(result)] == ["launch"] * 3

@@ -32,6 +32,7 @@ KNOBS: dict[str, tuple[Any, dict]] = {
     **{k: (None, ENDPOINT_KNOBS[k][1]) for k in SHARED_KNOBS},
     "test_workers": (3, {"integer": True}),
     "gpu_ram": (8.0, {}),
+    "perf_hint": (None, {"minimum": 0, "exclusive_minimum": True}),  # work units/s one worker serves, declared
 }
 TEXT_FIELDS = ("template_hash", "launch_args")
 
@@ -41,7 +42,7 @@ def effective_knobs(group: WorkerGroup, endpoint: Endpoint) -> dict[str, Any]:
     own = {name: getattr(group, name) for name in SHARED_KNOBS}
     return {**{name: getattr(endpoint, name) for name in ENDPOINT_KNOBS},
             **{name: value for name, value in own.items() if value is not None},
-            "test_workers": group.test_workers, "gpu_ram": group.gpu_ram}
+            "test_workers": group.test_workers, "gpu_ram": group.gpu_ram, "perf_hint": group.perf_hint}
 
 
 def list_groups(account_id: int) -> list[WorkerGroup]:

@@ -67,6 +67,7 @@ class WorkerGroup(Model):
     max_workers = NumberAttribute(null=True)
     test_workers = NumberAttribute()
     gpu_ram = NumberAttribute()
+    perf_hint = NumberAttribute(null=True)  # what its owner says one worker serves, until one has benchmarked
     search_params = UnicodeAttribute(default="")
     template_hash = UnicodeAttribute(null=True)
     template_id = NumberAttribute(null=True)

@@ -189,7 +189,7 @@ def test_a_wrong_type_where_text_a_list_or_a_boolean_belongs_is_a_400_naming_the
 ENDPOINT_KNOBS = ("min_load", "min_cold_load", "target_util", "cold_mult", "cold_workers", "max_workers",
                   "max_queue_time", "target_queue_time", "inactivity_timeout")
 GROUP_KNOBS = ("min_load", "min_cold_load", "target_util", "cold_mult", "cold_workers", "max_workers",
-               "test_workers", "gpu_ram", "template_id")
+               "test_workers", "gpu_ram", "perf_hint", "template_id")
 REPORT_NUMBERS = ("id", "loadtime", "max_perf", "cur_load", "new_load", "rej_load", "cur_perf", "disk_usage",
                   "additional_disk_usage", "num_requests_working", "num_requests_recieved")
 

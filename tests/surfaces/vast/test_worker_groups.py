@@ -39,13 +39,15 @@ def test_update_and_delete(api):
 
 
 FIELDS = ("min_load", "min_cold_load", "target_util", "cold_mult", "cold_workers", "max_workers", "test_workers",
-          "gpu_ram", "search_params", "template_hash", "template_id", "launch_args", "endpoint_id")
+          "gpu_ram", "perf_hint", "search_params", "template_hash", "template_id", "launch_args", "endpoint_id")
 SET = {"min_load": 5.0, "min_cold_load": 3.0, "target_util": 0.7, "cold_mult": 1.5, "cold_workers": 2,
-       "max_workers": 9, "test_workers": 2, "gpu_ram": 24.0, "search_params": "gpu_ram>=24 verified=True",
-       "template_hash": "abc", "template_id": 11, "launch_args": "--disk 64"}
+       "max_workers": 9, "test_workers": 2, "gpu_ram": 24.0, "perf_hint": 12.5,
+       "search_params": "gpu_ram>=24 verified=True", "template_hash": "abc", "template_id": 11,
+       "launch_args": "--disk 64"}
 NEW = {"min_load": 6.0, "min_cold_load": 4.0, "target_util": 0.8, "cold_mult": 2.0, "cold_workers": 3,
-       "max_workers": 7, "test_workers": 1, "gpu_ram": 16.0, "search_params": "gpu_ram>=16 verified=True",
-       "template_hash": "def", "template_id": 12, "launch_args": "--disk 32"}
+       "max_workers": 7, "test_workers": 1, "gpu_ram": 16.0, "perf_hint": 8.0,
+       "search_params": "gpu_ram>=16 verified=True", "template_hash": "def", "template_id": 12,
+       "launch_args": "--disk 32"}
 
 
 def _stored(api, group_id: int) -> dict:
@@ -67,7 +69,8 @@ def test_an_update_naming_one_field_changes_it_and_keeps_every_other_even_sent_a
 
 
 @pytest.mark.parametrize(("field", "bad"), [("min_load", -1), ("target_util", 0), ("cold_workers", 1.5),
-                                             ("gpu_ram", "24"), ("template_hash", 7), ("template_id", -3)])
+                                             ("gpu_ram", "24"), ("perf_hint", 0), ("perf_hint", -2.0),
+                                             ("template_hash", 7), ("template_id", -3)])
 def test_a_value_given_in_an_update_is_validated_as_on_create(api, field, bad):
     endpoint = api.endpoint("one")
     group_id = api.ok("POST", "/api/v0/autojobs/", {**SET, "endpoint_id": endpoint["id"]})["id"]
