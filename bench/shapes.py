@@ -16,8 +16,8 @@ STEPS, STEP_S = 8640, 10
 
 
 def _walk(r: random.Random) -> list[float]:
-    """A multiplicative random walk between 5 and 400."""
-    x, out = 60.0, []
+    """A multiplicative random walk between 5 and 400, from 70."""
+    x, out = 70.0, []
     for _ in range(STEPS):
         x = min(max(x * math.exp(r.gauss(0, 0.02)), 5), 400)
         out.append(x * (1 + r.gauss(0, 0.05)))
@@ -82,9 +82,60 @@ def _business(r: random.Random) -> list[float]:
     return [5 + 150 * day(i * STEP_S / 3600) * (1 + r.gauss(0, 0.08)) for i in range(STEPS)]
 
 
+def _daily(i: int, low: float, high: float) -> float:
+    """A day/night cycle from `low` at 04:00 to `high` at 16:00."""
+    return low + (high - low) * (1 - math.cos(2 * math.pi * (i * STEP_S / 3600 - 4) / 24)) / 2
+
+
+def _recurring(r: random.Random, periods_s: tuple[int, int], base: Callable[[int], float]) -> list[float]:
+    """`base`, plus a job that recurs at a fixed period drawn from `periods_s` and a random phase:
+    it adds 1.5-3x the base's mean for 1-5 minutes each time."""
+    period = r.randrange(periods_s[0], periods_s[1] + 1, STEP_S)
+    phase, steps = r.randrange(0, period, STEP_S), r.randint(6, 30)
+    height = r.uniform(1.5, 3) * sum(base(i) for i in range(STEPS)) / STEPS
+    return [(base(i) + (height if (i * STEP_S - phase) % period < steps * STEP_S else 0)) * (1 + r.gauss(0, 0.05))
+            for i in range(STEPS)]
+
+
+def _cron(r: random.Random) -> list[float]:
+    """A daily cycle (20 to 100) with a job every 5 to 30 minutes (period and phase at random)."""
+    return _recurring(r, (300, 1800), lambda i: _daily(i, 20, 100))
+
+
+def _hourly(r: random.Random) -> list[float]:
+    """A steady 40 with a job every 30 to 120 minutes (period and phase at random)."""
+    return _recurring(r, (1800, 7200), lambda i: 40.0)
+
+
+def _cron_idle(r: random.Random) -> list[float]:
+    """Nothing but a job of 60 to 200 for 2 to 10 minutes, every 10 to 60 minutes (at random)."""
+    period, height = r.randrange(600, 3601, STEP_S), r.uniform(60, 200)
+    phase, steps = r.randrange(0, period, STEP_S), r.randint(12, min(60, period // STEP_S // 2))
+    return [(height if (i * STEP_S - phase) % period < steps * STEP_S else 0) * (1 + r.gauss(0, 0.03))
+            for i in range(STEPS)]
+
+
+def _crowd(r: random.Random) -> list[float]:
+    """A daily cycle (30 to 90), and once, at a random hour, a crowd of 4-8x its level (at most
+    400, two thirds of what 60 workers serve) that builds over 5 minutes, holds 20 to 40 minutes
+    and fades over 30."""
+    start, rise, hold, fade = r.randrange(3 * 360, 20 * 360), 30, r.randint(120, 240), 180
+    mult = min(r.uniform(4, 8), 400 / _daily(start, 30, 90))
+
+    def extra(i: int) -> float:
+        k = i - start
+        if k < 0 or k >= rise + hold + fade:
+            return 1.0
+        if k < rise:
+            return 1 + (mult - 1) * k / rise
+        return mult if k < rise + hold else 1 + (mult - 1) * (1 - (k - rise - hold) / fade)
+    return [_daily(i, 30, 90) * extra(i) * (1 + r.gauss(0, 0.05)) for i in range(STEPS)]
+
+
 SHAPES: dict[str, Callable[[random.Random], list[float]]] = {
     "walk": _walk, "waves": _waves, "decline": _decline, "flash": _flash, "spikes": _spikes,
     "batch": _batch, "steps": _steps, "tiny": _tiny, "near_cap": _near_cap, "business": _business,
+    "cron": _cron, "hourly": _hourly, "cron_idle": _cron_idle, "crowd": _crowd,
 }
 
 
