@@ -1,0 +1,92 @@
+"""Load that comes back at a fixed period (batch jobs, cron schedules): its jumps noted, the next foreseen.
+
+Pure arithmetic, part of the policy: no I/O, no clock. Each pass notes a jump of the arriving
+load (its onset, and the load before and after it) in a short list that the policy's caller
+keeps on the group's row. Once the last `repeats` onsets are each one period apart, within a
+tolerance, the next jump is foreseen one period after the last, rising as far as the largest
+of those rose. A jump that does not come ends the forecast until the load recurs again, and
+load that never recurs is never foreseen.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Jump:
+    """A sharp rise of the arriving load: when it began, and the load before and after (units/s)."""
+
+    at: float
+    base: float
+    level: float
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The next jump of a recurring load: its onset, how far it rises, and the load the last one rose from."""
+
+    at: float
+    rise: float
+    base: float
+    period: float
+    spread: float  # how far the onsets it was foreseen from fell from the period (s)
+    tolerance: float  # how late it may come and still be the one foreseen (s)
+
+
+def note(jumps: tuple[Jump, ...], samples: tuple[tuple[float, float], ...], now: float, current: float,
+         ratio: float, min_rise: float, keep: int) -> tuple[Jump, ...]:
+    """`jumps` (oldest first, at most `keep`), with the one the load is in now if it is new.
+
+    The load is in a jump when what arrives now (`current`) is above the lowest of the recent
+    `samples` (time, units/s, oldest first; the last may be a bucket still filling) by at least
+    `ratio` of it and by `min_rise`. Its onset is placed by how much of each sample since it
+    raised: the time the samples spent risen, counted back from `now`. While the load has not
+    gone back down to that lowest sample since the last jump noted, it is still in that one,
+    whose level is raised to what arrives now.
+    """
+    lowest_at, base = min(samples, key=lambda s: (s[1], -s[0])) if samples else (now, 0.0)
+    rise = current - base
+    if rise < min_rise or current < base * (1 + ratio) or rise <= 0:
+        return jumps
+    if jumps and lowest_at <= jumps[-1].at:
+        last = jumps[-1]
+        return jumps[:-1] + (Jump(last.at, last.base, max(last.level, current)),)
+    risen = 0.0
+    ends = [t for t, _ in samples[1:]] + [now]
+    for (start, value), end in reversed(list(zip(samples, ends, strict=False))):
+        share = min(max((value - base) / rise, 0.0), 1.0)
+        if share < 0.2:  # the load before the jump, noise aside
+            break
+        risen += share * (end - start)
+    return (jumps + (Jump(max(now - risen, lowest_at), base, current),))[-keep:]
+
+
+def foresee(jumps: tuple[Jump, ...], now: float, repeats: int, tolerance_s: float,
+            min_period_s: float) -> Forecast | None:
+    """The next jump, if the last `repeats` jumps are one period apart within `tolerance_s` (or
+    the last one and `repeats` earlier ones among other jumps, which chance lines up more often),
+    and it is not overdue. The shortest such period wins."""
+    if repeats < 2 or len(jumps) < repeats:
+        return None
+    last = jumps[-1]
+    for earlier in reversed(jumps[:-1]):
+        period = last.at - earlier.at
+        if period < min_period_s:
+            continue
+        matched = [last]
+        for m in range(1, repeats + 1):
+            hit = min(jumps, key=lambda j, m=m: abs(j.at - (last.at - m * period)))
+            if abs(hit.at - (last.at - m * period)) > tolerance_s:
+                break
+            matched.append(hit)
+        clean = list(jumps[-repeats:]) == matched[:repeats][::-1]  # nothing else among them
+        if len(matched) < repeats + (0 if clean else 1):
+            continue
+        matched = matched[:repeats] if clean else matched
+        period = (last.at - matched[-1].at) / (len(matched) - 1)
+        if now > last.at + period + tolerance_s:
+            return None  # it did not come
+        spread = max(abs(j.at - (last.at - m * period)) for m, j in enumerate(matched))
+        return Forecast(last.at + period, max(j.level - j.base for j in matched), last.base, period, spread,
+                        tolerance_s)
+    return None
