@@ -26,14 +26,15 @@ from bench.sweep import SETTINGS, cost_at_99, cost_table, frontier
 from bench.traces import InputError, Scenario, Trace, load_traces
 
 POLICIES = ("production", "k8s-hpa", "knative-kpa", "ray-serve", "skyserve", "vast-heuristic", "static")
-# Run only when asked (--policies): production with the group's perf_hint set to the scenario's max_perf.
-EXTRA_POLICIES = ("production-hinted",)
+# Run only when asked (--policies): production on offers that promise no perf, so that until a
+# worker has benchmarked it launches a test batch (what the first minutes cost without a rating).
+EXTRA_POLICIES = ("production-unrated",)
 
 
 def make_policy(name: str, trace: Trace, setting: float | None = None):
     """The policy `name`, at its defaults, or with its swept setting (bench.sweep) at `setting`."""
     policy = {"production": Production,
-              "production-hinted": lambda: Production("production-hinted", declared_perf=True),
+              "production-unrated": lambda: Production("production-unrated", offers_rated=False),
               "k8s-hpa": Hpa, "knative-kpa": Kpa, "ray-serve": RayServe, "skyserve": SkyServe,
               "vast-heuristic": VastHeuristic,
               "static": lambda: Static(peak_load=max(trace.loads))}[name]()

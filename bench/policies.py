@@ -49,9 +49,10 @@ class Production:
     bucket_s: float = 60.0  # what the stats buckets give the Lambda
     thresholds: dict = field(default_factory=dict)  # overrides, as the Lambda reads them from its environment
     memory: tuple = ()  # the policy's memory, which the deployed system keeps on the group's row
+    jumps: tuple = ()  # the jumps of its load it noted, kept there too
     target_queue_time: float = 10.0  # the endpoint's; set to the scenario's SLO
     target_util: float = 0.9  # the group's knob (GroupSettings' default)
-    declared_perf: bool = False  # the group declares the scenario's max_perf as its perf_hint
+    offers_rated: bool = True  # each offer promises the scenario's max_perf, as the baselines are given it
 
     def wakes(self, expected_wait_s: float) -> bool:
         return production.should_wake(expected_wait_s if expected_wait_s < math.inf else None,
@@ -65,16 +66,16 @@ class Production:
         load = tuple((t, sum(rates) / len(rates)) for t, rates in sorted(buckets.items()))
         workers = tuple(self._state(w, view) for w in view.workers)
         price = view.scenario.price_per_hour
-        offers = tuple(production.Candidate(i, price) for i in range(1, view.scenario.max_workers + 1))
+        rating = view.scenario.max_perf if self.offers_rated else None
+        offers = tuple(production.Candidate(i, price, rating) for i in range(1, view.scenario.max_workers + 1))
         group = production.GroupSettings(max_workers=view.scenario.max_workers, target_util=self.target_util,
-                                         target_queue_time=self.target_queue_time,
-                                         perf_hint=view.scenario.max_perf if self.declared_perf else None)
+                                         target_queue_time=self.target_queue_time)
         thresholds = production.Thresholds(**self.thresholds)
         arriving = max(view.routing, view.arrivals[-1][1] if view.arrivals else 0.0)
         plan = production.decide(production.Snapshot(view.now, group, thresholds, workers, load, offers,
                                                      backlog=view.backlog, current_load=arriving,
-                                                     memory=self.memory))
-        self.memory = plan.memory
+                                                     memory=self.memory, jumps=self.jumps))
+        self.memory, self.jumps = plan.memory, plan.jumps
         return [Action("launch") if a.kind == "launch" else Action(a.kind, a.worker_id) for a in plan.actions]
 
     @staticmethod

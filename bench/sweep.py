@@ -12,7 +12,7 @@ UTILS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 # policy -> (the field of its class the setting sets, the values swept)
 SETTINGS: dict[str, tuple[str, tuple[float, ...]]] = {
     "production": ("target_util", UTILS),
-    "production-hinted": ("target_util", UTILS),
+    "production-unrated": ("target_util", UTILS),
     "k8s-hpa": ("target_util", UTILS),  # HPA's target utilisation
     "knative-kpa": ("target_util", (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),  # Knative's target (default 0.7)
     "ray-serve": ("target_util", UTILS),  # target ongoing requests, as a share of a replica's perf

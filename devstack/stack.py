@@ -38,7 +38,6 @@ QUICK_FLEET = {
     "WORKER_TIMEOUT_S": "30",
     "PREDICTION_WINDOW_S": "60",
     "LEAD_TIME_S": "20",
-    "SCALE_DOWN_DELAY_S": "60",
     "POOL_MEMORY_S": "900",  # the cold pool remembers a quarter of an hour, not a day
     "POOL_KEEP_S": "300",
     "RESTART_S": "5",  # local workers start again in a few seconds (until they report it)
@@ -165,6 +164,8 @@ class Stack:
             **QUICK_FLEET,
             **os.environ,
             "PROVIDER": os.environ.get("PROVIDER", "local"),
+            # the policy starts cold workers ahead of a recurring jump knowing when its next pass comes
+            "PASS_INTERVAL_S": os.environ.get("PASS_INTERVAL_S") or os.environ.get("SCALE_INTERVAL") or "15",
             "LOCAL_PROVIDER_DIR": os.environ.get("LOCAL_PROVIDER_DIR") or str(STATE_DIR),
             "PUBLIC_URL": os.environ.get("PUBLIC_URL", self.url),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),

@@ -139,11 +139,13 @@ def wake_interval_s() -> float:
 
 
 POLICY_THRESHOLDS = ("loading_deadline_s", "min_reliability", "prediction_window_s", "lead_time_s",
-                     "scale_down_delay_s", "pool_memory_s", "pool_keep_s", "pool_headroom", "restart_s")
+                     "scale_down_delay_s", "pool_memory_s", "pool_keep_s", "pool_headroom", "restart_s",
+                     "restart_spare", "idle_window_s", "pass_interval_s", "jump_ratio", "jump_min_workers",
+                     "jumps_kept", "recur_repeats", "recur_tolerance_s", "recur_min_period_s", "recur_headroom")
 
 
 def policy_thresholds() -> dict[str, float]:
-    """Overrides of the policy's thresholds (e.g. SCALE_DOWN_DELAY_S=60 for a quick local demo)."""
+    """Overrides of the policy's thresholds (e.g. SCALE_DOWN_DELAY_S=15 for a quick local demo)."""
     return {name: float(os.environ[name.upper()]) for name in POLICY_THRESHOLDS if os.environ.get(name.upper())}
 
 

@@ -32,6 +32,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from chalicelib.scaling import recurrence
+
 ACTIVE = ("running", "idle")
 WARMING = ("registered", "launching", "starting", "loading")
 STOPPED = "stopped"
@@ -67,11 +69,21 @@ class Thresholds:
     min_reliability: float = 0.7  # below this success rate a worker is replaced
     prediction_window_s: float = 300.0  # the peak of this much history is the base prediction
     lead_time_s: float = 180.0  # a rising trend is projected this far ahead (a cold launch)
-    scale_down_delay_s: float = 120.0  # serving capacity follows the peak of this window: cold ones start fast
+    scale_down_delay_s: float = 60.0  # serving capacity follows the peak of this window: cold ones start fast
     pool_memory_s: float = 86400.0  # the cold pool keeps capacity for the peak of this much history
     pool_keep_s: float = 5400.0  # a stopped worker costs a relaunch in this long: kept if needed within it
     pool_headroom: float = 0.5  # the pool holds this much above the day's peak: a larger burst, and its queue
     restart_s: float = 30.0  # a stopped worker serves again this long after its start, until workers report it
+    restart_spare: float = 0.1  # starts for a queue or a foreseen jump start this share more: some machines are gone
+    recur_headroom: float = 0.2  # the pool holds this share above a foreseen jump (not pool_headroom: no burst)
+    idle_window_s: float = 120.0  # load after this long with none is a jump from idle (the ready floor's)
+    pass_interval_s: float = 60.0  # the schedule's period: a pass starts what must serve before the next one
+    jump_ratio: float = 0.5  # a jump: the load rises above the last minutes' lowest by this share of it ...
+    jump_min_workers: float = 0.5  # ... and by at least this many workers' perf
+    jumps_kept: int = 16  # the jumps the group's row remembers
+    recur_repeats: int = 3  # jumps in a row one period apart before the next is foreseen (one more among others)
+    recur_tolerance_s: float = 20.0  # how far from the period an onset may fall and still recur
+    recur_min_period_s: float = 120.0  # jumps closer than this are not a recurring load
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,7 @@ class Snapshot:
     backlog: float = 0.0  # work units queued at the workers now
     current_load: float = 0.0  # work units/s arriving now (latest reports plus unmet demand)
     memory: tuple[Hour, ...] = ()  # as the last plan left it
+    jumps: tuple[recurrence.Jump, ...] = ()  # as the last plan left them
     rolling: bool = False  # a rolling update is in progress: outdated workers are replaced
 
 
@@ -144,6 +157,7 @@ class Plan:
     target_capacity: float
     needs_offers: bool = False  # launches are wanted: search offers and decide again
     memory: tuple[Hour, ...] = ()  # to pass in the next snapshot
+    jumps: tuple[recurrence.Jump, ...] = ()  # to pass in the next snapshot
     roll_done: bool = False  # the rolling update found no outdated worker left: it is over
 
 
@@ -268,7 +282,8 @@ def decide(snapshot: Snapshot) -> Plan:
         return Plan(tuple(fleet.actions), 0.0, 0.0)
 
     memory = remember(snapshot, snapshot.thresholds)
-    goals = _goals(snapshot, memory)
+    jumps = note_jumps(snapshot)
+    goals = _goals(snapshot, memory, _foresee(snapshot, jumps))
     needs_offers = _scale_up(fleet, snapshot, goals)
     if goals.drain <= 0:
         _scale_down(fleet, snapshot, goals.target, goals.keep_capacity)
@@ -281,56 +296,83 @@ def decide(snapshot: Snapshot) -> Plan:
         needs_offers |= _roll(fleet, snapshot, goals.target)
     _enforce_cap(fleet, group)
     return Plan(tuple(fleet.actions), goals.predicted, goals.target, needs_offers and snapshot.offers is None, memory,
-                roll_done)
+                jumps, roll_done)
 
 
 @dataclass(frozen=True)
 class _Goals:
     predicted: float  # load expected one lead time ahead
     target: float  # serving capacity wanted now
+    why: str  # what the target is for
+    foreseen: bool  # the target is for a recurring jump due before the next pass
     drain: float  # more capacity: what is queued when cold workers serve, served within target_queue_time
     growing: bool  # more arrives than serves: the queue grows until more capacity serves
     pool: float  # total capacity (serving + cold) launched up to
     keep_capacity: float  # total capacity kept before a cold worker is destroyed
 
 
-def _goals(snapshot: Snapshot, memory: tuple[Hour, ...]) -> _Goals:
+def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.Forecast | None) -> _Goals:
     group, thresholds, now = snapshot.group, snapshot.thresholds, snapshot.now
     if _inactive(snapshot) and group.min_load == 0:
-        return _Goals(0.0, 0.0, 0.0, False, 0.0, 0.0)
+        return _Goals(0.0, 0.0, "inactive", False, 0.0, False, 0.0, 0.0)
     serving = max(_peak(snapshot.load, now - thresholds.scale_down_delay_s), snapshot.current_load, group.min_load)
     if serving == 0 and group.inactivity_timeout:  # no scaling to zero before the endpoint is inactive
         serving = _peak(snapshot.load, now - group.inactivity_timeout)
     projected = predict_load(snapshot.load, now, thresholds)
     predicted = max(projected, serving)
     restart_s = _restart_s(snapshot)
-    target = max(serving / group.target_util, _ready_floor(memory, group, restart_s))
-    new = not memory or memory[0].start > now - thresholds.pool_memory_s + PEAK_BUCKET_S
-    if target == 0 and (new or any(h.peak > 0 for h in memory)):
-        # Scaling to zero goes through inactivity_timeout: an endpoint in use within the pool's
-        # memory (or younger than it) keeps one worker serving, so a session does not start cold.
-        target = _expected_perf(snapshot) or 0.0
+    target, why, foreseen = serving / group.target_util, "target", False
+    if forecast is None:
+        # A jump from idle that nothing foresees waits for cold workers: keep serving what meets
+        # the day's largest, and scale to zero only through inactivity_timeout: an endpoint in
+        # use within the pool's memory (or younger than it) keeps one worker serving.
+        target = max(target, _ready_floor(memory, group, restart_s))
+        new = not memory or memory[0].start > now - thresholds.pool_memory_s + PEAK_BUCKET_S
+        if target == 0 and (new or any(h.peak > 0 for h in memory)):
+            target = _expected_perf(snapshot) or 0.0
+    elif now >= forecast.at - forecast.spread - restart_s - thresholds.pass_interval_s:
+        # A recurring jump is due before the next pass could start cold workers in time.
+        jump = (max(snapshot.current_load, _peak(snapshot.load, now - thresholds.pass_interval_s))
+                + forecast.rise) / group.target_util
+        if jump > target:
+            target, foreseen = jump, True
+            why = f"a jump recurring every {forecast.period:.0f} s, due at {forecast.at:.0f}"
     # Stopped workers cost little: the pool also holds headroom above the day's peak load (as
     # seen, not min_load's floor), for a burst larger than any seen and for the queue that
     # builds while cold workers start.
-    remembered = max([h.peak for h in memory] + [projected])
-    pool = max(group.cold_mult * target, (1 + thresholds.pool_headroom) * remembered / group.target_util,
-               group.min_cold_load / group.target_util)
-    # Relaunching costs more than keeping a stopped machine for pool_keep_s: keep what the
-    # pool wanted lately, so a wobbling target does not fill and trim it over and over.
-    lately = max((h.peak for h in memory if h.start >= now - thresholds.pool_keep_s - PEAK_BUCKET_S), default=0.0)
-    keep_capacity = max(pool, group.cold_mult * lately / group.target_util)
+    floor = group.min_cold_load / group.target_util
+    if forecast is None:
+        remembered = max([h.peak for h in memory] + [projected])
+        pool = max(group.cold_mult * target, (1 + thresholds.pool_headroom) * remembered / group.target_util, floor)
+        # Relaunching costs more than keeping a stopped machine for pool_keep_s: keep what the
+        # pool wanted lately, so a wobbling target does not fill and trim it over and over.
+        lately = max((h.peak for h in memory if h.start >= now - thresholds.pool_keep_s - PEAK_BUCKET_S),
+                     default=0.0)
+        keep_capacity = max(pool, group.cold_mult * lately / group.target_util)
+    else:
+        # A foreseen jump is not a burst: the pool holds it with the headroom, and cold_mult x
+        # what arrives apart from it.
+        base = min(serving, max(serving - forecast.rise, forecast.base))
+        pool = max(group.cold_mult * base / group.target_util, floor,
+                   (1 + thresholds.recur_headroom) * (base + forecast.rise) / group.target_util)
+        keep_capacity = pool + (_expected_perf(snapshot) or 0.0)  # a worker's slack: no trim and refill
     queue, growing = _queue_to_drain(snapshot, restart_s)
-    return _Goals(predicted, target, queue / group.target_queue_time, growing, pool, keep_capacity)
+    return _Goals(predicted, target, why, foreseen, queue / group.target_queue_time, growing, pool, keep_capacity)
 
 
 def _queue_to_drain(snapshot: Snapshot, restart_s: float) -> tuple[float, bool]:
     """The work queued when cold workers started now will serve (what is queued, plus what
-    keeps arriving above the serving capacity until then), and whether it grows meanwhile."""
+    keeps arriving above the serving capacity until then, less what the workers already
+    starting serve from when they are due), and whether it grows meanwhile."""
     if snapshot.backlog <= 0:
         return 0.0, False
+    now, until = snapshot.now, snapshot.now + restart_s
     excess = snapshot.current_load - sum(w.perf for w in snapshot.workers if w.status in ACTIVE)
-    return snapshot.backlog + max(excess, 0.0) * restart_s, excess > 0
+    arriving = max(excess, 0.0) * restart_s
+    for w in snapshot.workers:
+        if w.status == "starting":
+            arriving -= w.perf * (until - min(max(w.started_at + restart_s, now), until))
+    return snapshot.backlog + max(arriving, 0.0), excess > 0
 
 
 def _restart_s(snapshot: Snapshot) -> float:
@@ -353,7 +395,7 @@ def _ready_floor(memory: tuple[Hour, ...], group: GroupSettings, restart_s: floa
 def remember(snapshot: Snapshot, thresholds: Thresholds) -> tuple[Hour, ...]:
     """The policy's memory over `pool_memory_s`, hour by hour, kept by its caller: the peak
     load, and the load arriving when it jumped from idle (nothing in the complete samples
-    of the last scale_down_delay_s, something now)."""
+    of the last idle_window_s, something now)."""
     hours = {h.start: h for h in snapshot.memory}
 
     def note(t: float, peak: float, rise: float = 0.0) -> None:
@@ -363,7 +405,7 @@ def remember(snapshot: Snapshot, thresholds: Thresholds) -> tuple[Hour, ...]:
 
     for t, value in snapshot.load:
         note(t, value)
-    recent = [value for t, value in snapshot.load if t >= snapshot.now - thresholds.scale_down_delay_s]
+    recent = [value for t, value in snapshot.load if t >= snapshot.now - thresholds.idle_window_s]
     arriving = max(recent[-1:] + [snapshot.current_load])
     idle_before = len(recent) > 1 and max(recent[:-1]) == 0  # the last sample may be partial
     note(snapshot.now, snapshot.current_load, arriving if idle_before else 0.0)
@@ -371,11 +413,29 @@ def remember(snapshot: Snapshot, thresholds: Thresholds) -> tuple[Hour, ...]:
     return tuple(sorted((h for h in hours.values() if h.start + PEAK_BUCKET_S > oldest), key=lambda h: h.start))
 
 
+def note_jumps(snapshot: Snapshot) -> tuple[recurrence.Jump, ...]:
+    """The group's jumps, with the one its load is in now (recurrence.note), over the samples
+    of the last prediction window."""
+    thresholds, now = snapshot.thresholds, snapshot.now
+    samples = tuple((t, v) for t, v in snapshot.load if t >= now - thresholds.prediction_window_s)
+    min_rise = thresholds.jump_min_workers * (_expected_perf(snapshot) or 0.0)
+    return recurrence.note(snapshot.jumps, samples, now, snapshot.current_load, thresholds.jump_ratio, min_rise,
+                           int(thresholds.jumps_kept))
+
+
+def _foresee(snapshot: Snapshot, jumps: tuple[recurrence.Jump, ...]) -> recurrence.Forecast | None:
+    t = snapshot.thresholds
+    return recurrence.foresee(jumps, snapshot.now, int(t.recur_repeats), t.recur_tolerance_s, t.recur_min_period_s)
+
+
 def _expected_perf(snapshot: Snapshot) -> float | None:
     """What a new worker will likely serve: the median benchmarked perf of the group, else
-    the perf its owner declared (`perf_hint`), else unknown."""
+    the perf its owner declared (`perf_hint`), else the median its offers promise, else unknown."""
     known = sorted(w.perf for w in snapshot.workers if w.benchmarked and w.perf > 0)
-    return known[len(known) // 2] if known else snapshot.group.perf_hint
+    if known:
+        return known[len(known) // 2]
+    promised = sorted(o.perf for o in snapshot.offers or () if o.perf)
+    return snapshot.group.perf_hint or (promised[len(promised) // 2] if promised else None)
 
 
 def _launch(fleet: _Fleet, snapshot: Snapshot, capacity: float, reason: str, replaces: int | None = None) -> bool:
@@ -411,22 +471,27 @@ def _launch(fleet: _Fleet, snapshot: Snapshot, capacity: float, reason: str, rep
 def _scale_up(fleet: _Fleet, snapshot: Snapshot, goals: _Goals) -> bool:
     """Start stopped workers (seconds away) until what serves within seconds covers the target
     and drains the queue; launch (minutes away) what the stopped ones cannot cover, counting
-    the launches already on their way. Launches cover the queue only while it grows: the first
-    of many machines loads sooner than the first of a few, but a queue that shrinks, or one
-    stuck at a worker, does not need them."""
+    the launches already on their way. Launches cover the queue only while it grows, and only
+    up to need: what arrives now plus the queue as it is now drained within target_queue_time.
+    The first of many machines loads sooner than the first of a few, but a queue that shrinks,
+    or one stuck at a worker, does not need them."""
     target, drain = goals.target, goals.drain
     wanted = target + drain
+    queued = f" + {drain:.1f} to drain the queue" if drain else ""
+    spare = snapshot.thresholds.restart_spare * (wanted - fleet.serving_in_seconds) if drain or goals.foreseen else 0.0
     for w in sorted(fleet.stopped, key=lambda w: (_price_per_perf(w), w.id)):
-        if fleet.serving_in_seconds >= wanted:
+        if fleet.serving_in_seconds >= wanted + spare:
             break
-        fleet.actions.append(Action("start", f"capacity {fleet.serving_in_seconds:.1f} below {wanted:.1f}",
-                                    worker_id=w.id))
+        fleet.actions.append(Action("start", f"capacity {fleet.serving_in_seconds:.1f} below {wanted:.1f} "
+                                             f"({goals.why} {target:.1f}{queued})", worker_id=w.id))
         fleet.stopped.remove(w)
         fleet.warming.append(w)
     if goals.growing:
-        why = f"{wanted:.1f} (target {target:.1f} + {drain:.1f} for a growing queue)"
+        need = snapshot.current_load + snapshot.backlog / snapshot.group.target_queue_time
+        wanted = max(target, min(wanted, need))
+        why = f"{wanted:.1f} ({goals.why} {target:.1f}; a growing queue: {need:.1f} arriving and queued)"
     else:
-        wanted, why = target, f"target {target:.1f}"
+        wanted, why = target, f"{goals.why} {target:.1f}"
     return _launch(fleet, snapshot, wanted - fleet.serving_soon, f"capacity {fleet.serving_soon:.1f} below {why}")
 
 

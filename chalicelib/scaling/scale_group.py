@@ -24,7 +24,7 @@ from chalicelib.core.fleet.workers import (
     register_worker,
     withdraw,
 )
-from chalicelib.core.store import Endpoint, Event, LoadHour, Worker, WorkerGroup, update_existing
+from chalicelib.core.store import Endpoint, Event, LoadHour, LoadJump, Worker, WorkerGroup, update_existing
 from chalicelib.providers import (
     Instance,
     LaunchSpec,
@@ -138,11 +138,14 @@ def acquire_lease(group: WorkerGroup, owner: str, now: float) -> bool:
     )
 
 
-def release_lease(group: WorkerGroup, owner: str, memory: tuple[policy.Hour, ...] = ()) -> None:
-    """Give the group back, saving the policy's memory in the same write."""
+def release_lease(group: WorkerGroup, owner: str, plan: policy.Plan | None = None) -> None:
+    """Give the group back, saving what the policy keeps between passes (its memory of the
+    day's load and the jumps it noted) in the same write."""
     actions = [WorkerGroup.lease_until.set(0)]
-    if memory:
-        actions.append(WorkerGroup.memory.set([LoadHour(start=h.start, peak=h.peak, rise=h.rise) for h in memory]))
+    if plan is not None and plan.memory:
+        actions.append(WorkerGroup.memory.set([LoadHour(start=h.start, peak=h.peak, rise=h.rise) for h in plan.memory]))
+    if plan is not None and (plan.jumps or group.jumps):
+        actions.append(WorkerGroup.jumps.set([LoadJump(at=j.at, base=j.base, level=j.level) for j in plan.jumps]))
     update_existing(group, actions, WorkerGroup.lease_owner == owner)  # False: taken over, or deleted
 
 
@@ -350,5 +353,5 @@ def scale_group(provider: Provider, group: WorkerGroup, endpoint: Endpoint, work
         record("pass", "the pass failed on this group", f"failed: {outcome.error}")
     finally:
         outcome.auth_failed = watched.key_refused
-        release_lease(group, owner, outcome.plan.memory if outcome.plan else ())
+        release_lease(group, owner, outcome.plan)
     return outcome

@@ -2,8 +2,8 @@
 
 The group's settings are its knobs (its own, else its endpoint's) and the endpoint's state;
 the thresholds are the policy's defaults with the environment's overrides; the workers,
-the queue and the load are what their rows say now, and the memory is what the last pass
-left on the group's row.
+the queue and the load are what their rows say now, and the memory and the load's jumps are
+what the last pass left on the group's row.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from chalicelib.core.fleet import stats
 from chalicelib.core.fleet.worker_groups import effective_knobs
 from chalicelib.core.fleet.workers import SERVING, Status
 from chalicelib.core.store import Endpoint, StatBucket, Worker, WorkerGroup
-from chalicelib.scaling import policy
+from chalicelib.scaling import policy, recurrence
 
 
 def thresholds() -> policy.Thresholds:
@@ -85,6 +85,8 @@ def build_snapshot(group: WorkerGroup, endpoint: Endpoint, workers: list[Worker]
     """The snapshot the policy decides on for `group`, from its rows and the endpoint's `load`."""
     knobs, limits = group_settings(group, endpoint), thresholds()
     memory = tuple(policy.Hour(float(h.start), float(h.peak), float(h.rise or 0)) for h in group.memory or ())
+    jumps = tuple(recurrence.Jump(float(j.at), float(j.base), float(j.level)) for j in group.jumps or ())
     backlog, current = queued_and_arriving(workers, now)
     return policy.Snapshot(now, knobs, limits, tuple(worker_state(w, group, now) for w in workers), load,
-                           backlog=backlog, current_load=current, memory=memory, rolling=bool(group.rolling))
+                           backlog=backlog, current_load=current, memory=memory, jumps=jumps,
+                           rolling=bool(group.rolling))

@@ -16,6 +16,7 @@ from chalicelib.scaling.policy import (
     decide,
     predict_load,
 )
+from chalicelib.scaling.recurrence import Jump
 
 NOW = 10_000.0
 
@@ -38,13 +39,13 @@ IDLE_FOR_A_DAY = tuple(Hour(NOW // 3600 * 3600 - 3600 * h, 0.0) for h in range(2
 
 
 def plan(workers=(), load=NO_LOAD, offers=None, backlog=0.0, current_load=0.0, memory=(), rolling=False, now=NOW,
-         **knobs):
+         jumps=(), **knobs):
     """`knobs`: fields of GroupSettings and of Thresholds, by name."""
-    knobs = {"cold_mult": 1.0, "cold_workers": 0, "pool_headroom": 0.0, **knobs}
+    knobs = {"cold_mult": 1.0, "cold_workers": 0, "pool_headroom": 0.0, "restart_spare": 0.0, **knobs}
     group = GroupSettings(**{k: v for k, v in knobs.items() if k in GROUP_FIELDS})
     thresholds = Thresholds(**{k: v for k, v in knobs.items() if k not in GROUP_FIELDS})
     return decide(Snapshot(now, group, thresholds, tuple(workers), load, offers, backlog=backlog,
-                           current_load=current_load, memory=memory, rolling=rolling))
+                           current_load=current_load, memory=memory, jumps=jumps, rolling=rolling))
 
 
 def kinds(result) -> list[tuple]:
@@ -91,14 +92,29 @@ def test_a_backlog_starts_cold_workers_to_drain_it_within_target_queue_time():
     assert plan(workers[:2], steady(18.0), backlog=200.0, offers=offers(1.0)).actions == ()
 
 
-def test_a_growing_queue_the_cold_pool_cannot_drain_is_covered_by_launches():
+def test_a_growing_queue_the_cold_pool_cannot_drain_is_covered_by_launches_bounded_by_need():
     # 25/s arrive, 20 serve: in the 20 s a cold worker would take, 200 queued become 300,
     # drained in 10 s by 30 more than the target of 25. No cold worker: the first launches to
-    # load serve it, and the more there are, the sooner the first loads.
+    # load serve it, and the more there are, the sooner the first loads; but launches never
+    # go past need: 25 arriving + the 200 queued now drained in 10 s = 45.
     result = plan([worker(1), worker(2)], steady(18.0), backlog=200.0, current_load=25.0, offers=offers(*[1.0] * 6),
                   target_util=1.0, restart_s=20.0)
-    assert [k for k, _ in kinds(result)] == ["launch"] * 4  # 20 + 40 >= 25 + 30
-    assert "for a growing queue" in result.actions[0].reason
+    assert [k for k, _ in kinds(result)] == ["launch"] * 3  # 20 + 30 >= 45
+    assert "a growing queue: 45.0 arriving and queued" in result.actions[0].reason
+    # launches already on their way count: two loading, one more
+    loading = [worker(3, "loading", age=60.0), worker(4, "loading", age=60.0)]
+    result = plan([worker(1), worker(2), *loading], steady(18.0), backlog=200.0, current_load=25.0,
+                  offers=offers(*[1.0] * 6), target_util=1.0, restart_s=20.0)
+    assert [k for k, _ in kinds(result)] == ["launch"]
+
+
+def test_a_queue_at_a_workload_a_few_workers_serve_launches_no_burst():
+    # 75/s arrive at a new group, nothing serves yet, 75 queued: the need is 75 + 7.5, and the
+    # target 75 / 0.9: nine workers of the 10 units/s the offers promise, not max_workers.
+    result = plan([], steady(0.0, minutes=0), backlog=75.0, current_load=75.0, offers=offers(*[1.0] * 60),
+                  target_util=0.9)
+    assert result.target_capacity == pytest.approx(75 / 0.9)
+    assert len(result.actions) == 9
 
 
 def test_the_queue_to_drain_counts_what_arrives_above_capacity_until_cold_workers_serve():
@@ -180,9 +196,9 @@ def test_scale_down_removes_the_worst_price_per_performance_first():
 
 def test_capacity_is_held_while_the_recent_peak_still_needs_it():
     workers = [worker(i) for i in range(1, 6)]
-    load = tuple((t, 45.0 if t < NOW - 100 else 18.0) for t, _ in steady(0.0))  # dropped 100 s ago
+    load = tuple((t, 45.0 if t < NOW - 50 else 18.0) for t, _ in steady(0.0))  # dropped 50 s ago
     assert plan(workers, load).actions == ()
-    load = tuple((t, 45.0 if t < NOW - 130 else 18.0) for t, _ in steady(0.0))  # 130 s ago: past scale_down_delay_s
+    load = tuple((t, 45.0 if t < NOW - 70 else 18.0) for t, _ in steady(0.0))  # 70 s ago: past scale_down_delay_s
     assert [k for k, _ in kinds(plan(workers, load))] == ["stop"] * 3
 
 
@@ -264,6 +280,59 @@ def test_a_lowered_max_workers_destroys_stopped_workers_first():
     workers = [worker(1), worker(2), worker(3, "stopped"), worker(4, "stopped")]
     result = plan(workers, steady(18.0), max_workers=2, cold_mult=2.0, cold_workers=5)
     assert kinds(result) == [("destroy", 4), ("destroy", 3)]
+
+
+# --- recurring load: started ahead, stopped when it does not come ---------------------------
+
+def recurring(due: float, period: float = 900.0, base: float = 5.0, level: float = 45.0) -> tuple:
+    """Three jumps in a row, one period apart, the next due at `due`."""
+    return tuple(Jump(due - period * k, base, level) for k in (3, 2, 1))
+
+
+def test_cold_workers_start_ahead_of_a_recurring_jump_when_the_next_pass_would_be_too_late():
+    workers = [worker(1), *(worker(i, "stopped") for i in range(2, 8))]
+    # due in 80 s: a start takes restart_s (30 s), and the next pass is pass_interval_s (60 s) away
+    result = plan(workers, steady(5.0), current_load=5.0, jumps=recurring(NOW + 80), cold_mult=2.5)
+    assert result.target_capacity == pytest.approx((5 + 40) / 0.9)  # what arrives, and the jump's rise
+    assert kinds(result) == [("start", i) for i in range(2, 6)]
+    assert "a jump recurring every 900 s, due at 10080" in result.actions[0].reason
+    # due in 100 s: the next pass starts them
+    assert plan(workers, steady(5.0), current_load=5.0, jumps=recurring(NOW + 100), cold_mult=2.5).actions == ()
+    # a tenth more (restart_spare) for machines whose GPU was taken meanwhile
+    spared = plan(workers, steady(5.0), current_load=5.0, jumps=recurring(NOW + 80), cold_mult=2.5, restart_spare=0.1)
+    assert len(spared.actions) == 5
+
+
+def test_workers_started_for_a_jump_that_does_not_come_are_stopped_again():
+    workers = [worker(i, age=60.0) for i in range(1, 6)]
+    waiting = plan(workers, steady(5.0), current_load=5.0, jumps=recurring(NOW - 10), cold_mult=2.5)
+    assert waiting.actions == ()  # within recur_tolerance_s (20 s) of when it was due
+    gone = plan(workers, steady(5.0), current_load=5.0, jumps=recurring(NOW - 30), cold_mult=2.5)
+    assert [k for k, _ in kinds(gone)] == ["stop"] * 4
+
+
+def test_a_recurring_jump_from_idle_needs_no_ready_floor_between_jumps():
+    later = (Hour(NOW - 3 * 3600, 40.0, rise=40.0),)  # the day's largest jump from idle: 26.7 kept serving
+    workers = [worker(1), *(worker(i, "stopped") for i in (2, 3, 4))]
+    assert plan(workers, steady(0.0), memory=later, cold_mult=2.5).target_capacity == pytest.approx(26.67, abs=0.01)
+    foreseen = plan(workers, steady(0.0), memory=later, cold_mult=2.5, jumps=recurring(NOW + 600, base=0.0))
+    assert foreseen.target_capacity == 0.0 and kinds(foreseen) == [("stop", 1)]
+
+
+def test_the_pool_holds_a_foreseen_jump_with_recur_headroom_not_the_burst_headroom():
+    workers = [worker(1), *(worker(i, "stopped") for i in range(2, 10))]  # 90 in all
+    # no forecast: the day's peak of 45 with half again above it, 1.5 x 45 / 0.9 = 75, is kept
+    memory = (Hour(NOW - 3600, 45.0),)
+    assert plan(workers, steady(5.0), memory=memory, pool_headroom=0.5, cold_mult=2.5).actions == ()
+    # foreseen: 1.2 x 45 / 0.9 = 60 and a worker's slack kept, the rest destroyed
+    result = plan(workers, steady(5.0), memory=memory, pool_headroom=0.5, cold_mult=2.5,
+                  jumps=recurring(NOW + 600), recur_headroom=0.2)
+    assert [k for k, _ in kinds(result)] == ["destroy"] * 2
+
+
+def test_each_pass_notes_the_jump_its_load_is_in():
+    result = plan([worker(1)], steady(5.0), current_load=45.0, offers=offers(*[1.0] * 5))
+    assert result.jumps == (Jump(NOW, 5.0, 45.0),)
 
 
 # --- scaling to zero and endpoint state --------------------------------------------------

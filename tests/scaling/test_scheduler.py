@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -14,7 +15,7 @@ from chalicelib.core.fleet.worker_groups import create_group
 from chalicelib.core.store import Endpoint, Event, Worker, WorkerGroup
 from chalicelib.providers import Instance, ProviderAuthError, ProviderError
 from chalicelib.providers.vast import VastProvider
-from chalicelib.scaling import policy, scale_group, scheduler
+from chalicelib.scaling import policy, recurrence, scale_group, scheduler
 from chalicelib.scaling.scale_group import Actuator, Recorder, WatchedProvider, label
 from chalicelib.scaling.snapshot import queued_and_arriving
 from chalicelib.surfaces.vast import wire
@@ -303,6 +304,23 @@ def test_the_policy_memory_is_kept_on_the_group_row(fake, vast, group, monkeypat
     assert [w.restart_s for w in seen[-1].workers if w.restart_s] == [22.0]
 
 
+def test_the_jumps_the_policy_noted_are_kept_on_the_group_row_and_reach_the_next_pass(fake, vast, group,
+                                                                                         monkeypatch):
+    seen, noted = [], (recurrence.Jump(T0 - 900.0, 0.0, 40.0), recurrence.Jump(T0 - 300.0, 0.0, 42.0))
+    real = policy.decide
+
+    def deciding(snapshot):
+        seen.append(snapshot)
+        return replace(real(snapshot), jumps=noted) if snapshot.now == T0 else real(snapshot)
+
+    monkeypatch.setattr(policy, "decide", deciding)
+    scheduler.run_pass(vast, now=T0)
+    stored = WorkerGroup.get(int(group.account_id), int(group.group_id)).jumps
+    assert [(j.at, j.base, j.level) for j in stored] == [(T0 - 900.0, 0.0, 40.0), (T0 - 300.0, 0.0, 42.0)]
+    scheduler.run_pass(vast, now=T0 + 60)
+    assert seen[0].jumps == () and seen[-1].jumps == noted and seen[-1].now == T0 + 60
+
+
 def test_the_snapshot_counts_work_queued_and_arriving_from_reports_and_routing():
     def worker(status="running", **fields):
         return Worker(token_hash="x", status=status, max_perf=10.0, last_report_at=T0 - 4,
@@ -469,7 +487,7 @@ def test_no_lease_write_brings_a_deleted_group_back(group):
 
     group.delete()
     assert acquire_lease(group, "pass", T0) is False
-    release_lease(group, "pass", (policy.Hour(T0, 5.0, 0.0),))
+    release_lease(group, "pass", policy.Plan((), 0.0, 0.0, memory=(policy.Hour(T0, 5.0, 0.0),)))
     assert list(WorkerGroup.scan()) == []
 
 

@@ -15,8 +15,9 @@ def test_every_threshold_the_environment_may_set_is_a_threshold_of_the_policy():
 
 
 def test_the_environment_overrides_a_threshold_and_the_rest_keep_their_defaults(monkeypatch):
-    monkeypatch.setenv("SCALE_DOWN_DELAY_S", "60")
-    assert thresholds() == policy.Thresholds(scale_down_delay_s=60.0)
+    monkeypatch.setenv("SCALE_DOWN_DELAY_S", "30")
+    monkeypatch.setenv("RECUR_REPEATS", "4")
+    assert thresholds() == policy.Thresholds(scale_down_delay_s=30.0, recur_repeats=4)
 
 
 def test_a_groups_declared_perf_reaches_the_policy_and_none_stays_none():

@@ -23,7 +23,15 @@ from chalicelib.core.store.base import (
 )
 from chalicelib.core.store.bench import ActiveRun, Metric, Run
 from chalicelib.core.store.events import Event, EventsByEndpoint, event_key
-from chalicelib.core.store.fleet import RELIABILITY_PRIOR, Endpoint, LoadHour, Worker, WorkerGroup, WorkersByEndpoint
+from chalicelib.core.store.fleet import (
+    RELIABILITY_PRIOR,
+    Endpoint,
+    LoadHour,
+    LoadJump,
+    Worker,
+    WorkerGroup,
+    WorkersByEndpoint,
+)
 from chalicelib.core.store.keys import ROUTING_FIELDS, ApiKey
 from chalicelib.core.store.meta import Counter, EndpointName, ServerKeys, next_id
 from chalicelib.core.store.serving import ClearmlCredential, Container, Sample
@@ -31,10 +39,10 @@ from chalicelib.core.store.stats import TOTALS_T, StatBucket
 
 __all__ = [
     "ActiveRun", "ApiKey", "ClearmlCredential", "Container", "Counter", "Endpoint", "EndpointName", "Event",
-    "EventsByEndpoint", "LoadHour", "Metric", "RELIABILITY_PRIOR", "ROUTING_FIELDS", "Run", "Sample", "ServerKeys",
-    "StatBucket", "TOTALS_T", "Worker", "WorkerGroup", "WorkersByEndpoint", "bind", "complete", "condition_failed",
-    "connection", "create_tables", "epoch", "error_code", "event_key", "is_transient", "missing_fields", "next_id",
-    "update_existing",
+    "EventsByEndpoint", "LoadHour", "LoadJump", "Metric", "RELIABILITY_PRIOR", "ROUTING_FIELDS", "Run", "Sample",
+    "ServerKeys", "StatBucket", "TOTALS_T", "Worker", "WorkerGroup", "WorkersByEndpoint", "bind", "complete",
+    "condition_failed", "connection", "create_tables", "epoch", "error_code", "event_key", "is_transient",
+    "missing_fields", "next_id", "update_existing",
 ]
 
 MODELS: tuple[type[Model], ...] = (ApiKey, Endpoint, WorkerGroup, Worker, StatBucket, Event, Counter, EndpointName,

@@ -49,6 +49,14 @@ class LoadHour(MapAttribute):
     rise = NumberAttribute(default=0)
 
 
+class LoadJump(MapAttribute):
+    """A jump of a group's load, noted by the scaling policy: its onset, and the load before and after."""
+
+    at = NumberAttribute()
+    base = NumberAttribute()
+    level = NumberAttribute()
+
+
 class WorkerGroup(Model):
     """A worker group (Vast `autojob`): how and where an endpoint's workers are launched."""
 
@@ -76,6 +84,7 @@ class WorkerGroup(Model):
     lease_owner = UnicodeAttribute(null=True)  # the scheduler pass acting on this group...
     lease_until = NumberAttribute(null=True)  # ...until then (a conditional write takes it)
     memory = ListAttribute(of=LoadHour, null=True)  # the policy's, written with the lease release
+    jumps = ListAttribute(of=LoadJump, null=True)  # the policy's recent load jumps, written with it
     generation = NumberAttribute(default=0)  # raised by each rolling update; workers launched carry it
     rolling = BooleanAttribute(default=False)  # a rolling update is replacing older generations
 
