@@ -22,8 +22,8 @@ app.register_middleware(handle_request, "http")
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def scale_fleet(event: object) -> dict:
-    """Every minute: keep every worker group at the right size."""
-    return scheduler.run_pass().summary()
+    """Every minute: keep every worker group at the right size, a pass every PASS_INTERVAL_S."""
+    return {"passes": [report.summary() for report in scheduler.run_schedule()]}
 
 
 @app.lambda_function(name="scale_endpoint")

@@ -41,11 +41,11 @@ def replicas(view: View, desired: int) -> list[Action]:
 
 @dataclass
 class Production:
-    """The very function the Lambda calls, with default settings: every minute on the schedule,
-    and at once when a request would queue (as /route/ wakes the scaler)."""
+    """The very function the Lambda calls, with default settings: every pass_interval_s, as the
+    scheduled Lambda spaces its passes, and at once when a request would queue (as /route/
+    wakes the scaler)."""
 
     name: str = "production"
-    interval_s: float = 60.0
     bucket_s: float = 60.0  # what the stats buckets give the Lambda
     thresholds: dict = field(default_factory=dict)  # overrides, as the Lambda reads them from its environment
     memory: tuple = ()  # the policy's memory, which the deployed system keeps on the group's row
@@ -53,6 +53,10 @@ class Production:
     target_queue_time: float = 10.0  # the endpoint's; set to the scenario's SLO
     target_util: float = 0.9  # the group's knob (GroupSettings' default)
     offers_rated: bool = True  # each offer promises the scenario's max_perf, as the baselines are given it
+
+    @property
+    def interval_s(self) -> float:
+        return production.Thresholds(**self.thresholds).pass_interval_s
 
     def wakes(self, expected_wait_s: float) -> bool:
         return production.should_wake(expected_wait_s if expected_wait_s < math.inf else None,

@@ -77,7 +77,7 @@ class Thresholds:
     restart_spare: float = 0.1  # starts for a queue or a foreseen jump start this share more: some machines are gone
     recur_headroom: float = 0.2  # the pool holds this share above a foreseen jump (not pool_headroom: no burst)
     idle_window_s: float = 120.0  # load after this long with none is a jump from idle (the ready floor's)
-    pass_interval_s: float = 60.0  # the schedule's period: a pass starts what must serve before the next one
+    pass_interval_s: float = 20.0  # passes come this often: a pass starts what must serve before the next one
     jump_ratio: float = 0.5  # a jump: the load rises above the last minutes' lowest by this share of it ...
     jump_min_workers: float = 0.5  # ... and by at least this many workers' perf
     jumps_kept: int = 16  # the jumps the group's row remembers

@@ -1,4 +1,5 @@
-"""The scheduled pass: every active worker group, one `scale_group` each.
+"""The scheduled passes: every active worker group, one `scale_group` each, every
+`pass_interval_s` (the schedule's tick is a minute, the passes of a tick are spaced within it).
 
 DynamoDB requests per group are constant in the number of its workers: a lease write,
 one paged Query of the workers, one Query of the endpoint's load (shared by its
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chalicelib import providers
@@ -105,6 +107,27 @@ def run_pass(provider: Provider | None = None, now: float | None = None,
     report.seconds = time.perf_counter() - started
     _publish(report)
     return report
+
+
+def run_schedule(tick_s: float = 60.0, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> list[PassReport]:
+    """The passes of one tick of the schedule: one every `pass_interval_s` (the threshold the
+    policy plans with) until the next tick is due. A pass that overruns its slot skips the
+    slots it missed; one that failed as a whole (the provider, the groups' listing, a refused
+    key) ends the tick, and the next tick tries again."""
+    interval = max(thresholds().pass_interval_s, 1.0)
+    start = clock()
+    due, reports = start, []
+    while due < start + tick_s - 1e-6:
+        if due > clock():
+            sleep(due - clock())
+        reports.append(run_pass())
+        if reports[-1].error:
+            break
+        due += interval
+        while due < clock():
+            due += interval
+    return reports
 
 
 def _groups(endpoint: tuple[int, int] | None) -> tuple[list[WorkerGroup], dict[tuple[int, int], Endpoint]]:

@@ -291,15 +291,15 @@ def recurring(due: float, period: float = 900.0, base: float = 5.0, level: float
 
 def test_cold_workers_start_ahead_of_a_recurring_jump_when_the_next_pass_would_be_too_late():
     workers = [worker(1), *(worker(i, "stopped") for i in range(2, 8))]
-    # due in 80 s: a start takes restart_s (30 s), and the next pass is pass_interval_s (60 s) away
-    result = plan(workers, steady(5.0), current_load=5.0, jumps=recurring(NOW + 80), cold_mult=2.5)
+    # due in 40 s: a start takes restart_s (30 s), and the next pass is pass_interval_s (20 s) away
+    result = plan(workers, steady(5.0), current_load=5.0, jumps=recurring(NOW + 40), cold_mult=2.5)
     assert result.target_capacity == pytest.approx((5 + 40) / 0.9)  # what arrives, and the jump's rise
     assert kinds(result) == [("start", i) for i in range(2, 6)]
-    assert "a jump recurring every 900 s, due at 10080" in result.actions[0].reason
-    # due in 100 s: the next pass starts them
-    assert plan(workers, steady(5.0), current_load=5.0, jumps=recurring(NOW + 100), cold_mult=2.5).actions == ()
+    assert "a jump recurring every 900 s, due at 10040" in result.actions[0].reason
+    # due in 60 s: the next pass starts them
+    assert plan(workers, steady(5.0), current_load=5.0, jumps=recurring(NOW + 60), cold_mult=2.5).actions == ()
     # a tenth more (restart_spare) for machines whose GPU was taken meanwhile
-    spared = plan(workers, steady(5.0), current_load=5.0, jumps=recurring(NOW + 80), cold_mult=2.5, restart_spare=0.1)
+    spared = plan(workers, steady(5.0), current_load=5.0, jumps=recurring(NOW + 40), cold_mult=2.5, restart_spare=0.1)
     assert len(spared.actions) == 5
 
 

@@ -242,6 +242,44 @@ def set_min_load(group, value: float) -> None:
         actions=[WorkerGroup.min_load.set(value), WorkerGroup.cold_mult.set(1.5)])
 
 
+class Clock:
+    """A monotonic clock that sleeping moves, and passes that take `pass_s` of it."""
+
+    def __init__(self, pass_s: float = 1.0):
+        self.now, self.pass_s, self.passes = 0.0, pass_s, []
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds > 0
+        self.now += seconds
+
+    def run_pass(self, errors: tuple = ()) -> scheduler.PassReport:
+        self.passes.append(self.now)
+        self.now += self.pass_s
+        return scheduler.PassReport(error=errors[len(self.passes) - 1] if len(errors) >= len(self.passes) else None)
+
+
+@pytest.mark.parametrize("interval, pass_s, passes", [
+    ("20", 1.0, [0.0, 20.0, 40.0]),
+    ("60", 1.0, [0.0]),
+    ("20", 25.0, [0.0, 40.0]),  # the first overran its slot: the one at 20 s is skipped
+])
+def test_a_tick_of_the_schedule_runs_a_pass_every_pass_interval(monkeypatch, interval, pass_s, passes):
+    monkeypatch.setenv("PASS_INTERVAL_S", interval)
+    clock = Clock(pass_s)
+    monkeypatch.setattr(scheduler, "run_pass", clock.run_pass)
+    assert len(scheduler.run_schedule(60.0, clock=lambda: clock.now, sleep=clock.sleep)) == len(passes)
+    assert clock.passes == passes
+
+
+def test_a_pass_that_failed_as_a_whole_ends_the_tick(monkeypatch):
+    monkeypatch.setenv("PASS_INTERVAL_S", "20")
+    clock = Clock()
+    refused = "the provider refused the API key"
+    monkeypatch.setattr(scheduler, "run_pass", lambda: clock.run_pass(errors=(None, refused)))
+    reports = scheduler.run_schedule(60.0, clock=lambda: clock.now, sleep=clock.sleep)
+    assert [r.error for r in reports] == [None, refused] and clock.passes == [0.0, 20.0]
+
+
 def _spec(name):
     from chalicelib.providers import LaunchSpec
 
@@ -249,6 +287,7 @@ def _spec(name):
 
 
 def test_the_scheduled_lambda_acts_and_its_decisions_are_readable(api, fake, monkeypatch):
+    monkeypatch.setenv("PASS_INTERVAL_S", "60")  # one pass in the tick
     monkeypatch.setenv("PROVIDER", "vast")
     monkeypatch.setenv("VAST_API_URL", fake.url)
     monkeypatch.setenv("VAST_API_KEY", fake.api_key)
@@ -256,7 +295,8 @@ def test_the_scheduled_lambda_acts_and_its_decisions_are_readable(api, fake, mon
     group = api.group(api.endpoint("llm"), min_load=9, cold_mult=1, cold_workers=0, test_workers=1)
     result = api.client.lambda_.invoke("scale_fleet", api.client.events.generate_cw_event(
         source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
-    assert result.payload["groups"] == 1 and result.payload["error"] is None
+    (only,) = result.payload["passes"]
+    assert only["groups"] == 1 and only["error"] is None
     assert len(fake.live()) == 1
     reply = api.ok("GET", f"/api/v0/autojobs/{group['id']}/decisions/")
     (decision,) = reply["results"]
