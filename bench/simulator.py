@@ -5,7 +5,9 @@ x (1 + U(-spread, +spread)); loading takes lognormal(median, sigma) seconds, cap
 share of launches end in error; running workers die at random (exponential MTBF); a
 share of restarts from stopped find the GPU taken; billing is per second (running price
 while launching, loading or running; stopped price while stopped). Work waits in one
-FIFO queue; a unit meets the SLO when it waits at most the target.
+FIFO queue; a unit meets the SLO when it waits at most the target. Each machine draws
+from its own random stream, so the k-th machine a run launches (its perf, load time and
+fate) is the same for every policy at a seed: policies are compared on the same machines.
 
 A policy sees only what the control plane would see: worker statuses and benchmarked
 perf, the work that arrived in each 10 s report window (served or not), what has been
@@ -43,6 +45,7 @@ class SimWorker:
     benchmarked: bool = False
     restart_s: float | None = None  # its last start from stopped took this long, as it reports
     epoch: int = 0  # bumps on every state change, so stale events are ignored
+    draws: random.Random = field(default_factory=random.Random)  # its own: the k-th machine is the same in every run
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ class Result:
 class Simulation:
     def __init__(self, trace: Trace, scenario: Scenario, policy: Policy, seed: int = 1):
         self.trace, self.scenario, self.policy = trace, scenario, policy
-        self.random = random.Random(f"{seed}:{trace.name}:{policy.name}")
+        self.seed = seed
         self.workers: dict[int, SimWorker] = {}
         self.events: list[tuple[float, int, int, str]] = []
         self.next_id = 1
@@ -141,14 +144,15 @@ class Simulation:
         worker.state, worker.epoch = state, worker.epoch + 1
         if state == "running":
             self.capacity += worker.perf
-            self._schedule(now + self.random.expovariate(1 / self.scenario.mtbf_s), worker, "die")
+            self._schedule(now + worker.draws.expovariate(1 / self.scenario.mtbf_s), worker, "die")
         if state == "failed":
             worker.failed_at = now
 
     def _new_worker(self, now: float) -> SimWorker:
         s = self.scenario
-        perf = s.max_perf * (1 + self.random.uniform(-s.perf_spread, s.perf_spread))
-        worker = SimWorker(self.next_id, perf, now, "loading")
+        draws = random.Random(f"{self.seed}:{self.trace.name}:{self.next_id}")
+        perf = s.max_perf * (1 + draws.uniform(-s.perf_spread, s.perf_spread))
+        worker = SimWorker(self.next_id, perf, now, "loading", draws=draws)
         self.next_id += 1
         self.workers[worker.id] = worker
         return worker
@@ -158,9 +162,9 @@ class Simulation:
         if len(self.workers) >= s.max_workers:
             return
         worker = self._new_worker(now)
-        load_s = min(self.random.lognormvariate(math.log(s.load_median_s), s.load_sigma), s.load_max_s)
+        load_s = min(worker.draws.lognormvariate(math.log(s.load_median_s), s.load_sigma), s.load_max_s)
         worker.ready_at = now + load_s
-        worker.fails = self.random.random() < s.launch_failure_rate
+        worker.fails = worker.draws.random() < s.launch_failure_rate
         self._schedule(worker.ready_at, worker, "ready")
         self.result.launches += 1
         self.result.peak_workers = max(self.result.peak_workers, len(self.workers))
@@ -179,7 +183,7 @@ class Simulation:
         elif action.kind == "start" and worker.state == "stopped":
             self._set(worker, "starting", now)
             worker.started_at = now
-            worker.fails = self.random.random() < self.scenario.stopped_unavailable_rate
+            worker.fails = worker.draws.random() < self.scenario.stopped_unavailable_rate
             worker.ready_at = now + self.scenario.start_from_stopped_s
             self._schedule(worker.ready_at, worker, "ready")
             self.result.cold_starts += 1
