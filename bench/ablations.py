@@ -1,8 +1,8 @@
 """What each part of the production policy buys: the policy with one part taken out.
 
-    python -m bench.ablations --traces ../shared/traces --scenario ../shared/traces/scenario.json
+    python -m bench.ablations --traces ../shared/traces --scenario ../shared/traces/scenario.json [--seeds 1,2,3]
 
-Prints a markdown table of SLO attainment and cost / clairvoyant per trace. Most parts are
+Prints a markdown table of SLO attainment and cost / clairvoyant per trace (means over the seeds). Most parts are
 switched off through the thresholds the Lambda reads from its environment; the rest by
 changing what the simulated control plane gives the policy, or one function of it.
 """
@@ -24,7 +24,7 @@ from chalicelib.scaling import policy
 
 
 class NoWake(Production):
-    """Only the one-minute schedule: /route/ never wakes the scaler."""
+    """Only the schedule's passes: /route/ never wakes the scaler."""
 
     def wakes(self, expected_wait_s: float) -> bool:
         return False
@@ -47,21 +47,31 @@ def queued_now(snapshot: policy.Snapshot, restart_s: float) -> tuple[float, bool
     return _queue_to_drain(snapshot, 0.0)
 
 
+def unbounded(snapshot: policy.Snapshot) -> float:
+    """Launches for a growing queue as many as its projected drain asks, whatever the need."""
+    return float("inf")
+
+
 # name: (adapter, thresholds, patches of the policy module)
 VARIANTS = {
     "final (defaults)": (Production, {}, {}),
+    "no foresight of recurring jumps (`RECUR_REPEATS` never reached)": (Production, {"recur_repeats": 10**6}, {}),
+    "a pass a minute, not every 20 s (`PASS_INTERVAL_S=60`)": (Production, {"pass_interval_s": 60.0}, {}),
+    "launches for a growing queue not bounded by need": (Production, {}, {"_queue_need": unbounded}),
+    "no spare starts for machines gone while stopped (`RESTART_SPARE=0`)": (Production, {"restart_spare": 0.0}, {}),
     "no ready floor from jumps: one worker kept serving": (NoRise, {}, {}),
-    "no wake: the one-minute schedule only": (NoWake, {}, {}),
+    "no wake: the schedule's passes only": (NoWake, {}, {}),
     "the queue as it is now, not as it will be when cold workers serve":
         (Production, {}, {"_queue_to_drain": queued_now}),
     "no headroom above the day's peak (`POOL_HEADROOM=0`)": (Production, {"pool_headroom": 0.0}, {}),
     "the pool remembers 1 hour, not 24 (`POOL_MEMORY_S=3600`)": (Production, {"pool_memory_s": 3600.0}, {}),
     "cold workers trimmed at the pool's goal, young ones too (`POOL_KEEP_S=0`)": (Production, {"pool_keep_s": 0.0}, {}),
-    "serving follows the 10-minute peak (`SCALE_DOWN_DELAY_S=600`)": (Production, {"scale_down_delay_s": 600.0}, {}),
+    "serving follows the 2-minute peak (`SCALE_DOWN_DELAY_S=120`)": (Production, {"scale_down_delay_s": 120.0}, {}),
 }
 
 
 def simulate(job: tuple[str, Path, Path, int]) -> tuple[str, str, float, float]:
+    """One variant on one trace at one seed: (variant, trace, SLO attainment, cost / clairvoyant)."""
     variant, trace_path, scenario_path, seed = job
     adapter, thresholds, patches = VARIANTS[variant]
     trace, scenario = Trace.load(trace_path), Scenario.load(scenario_path)
@@ -78,18 +88,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ablations")
     parser.add_argument("--traces", type=Path, required=True)
     parser.add_argument("--scenario", type=Path, required=True)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", default="1", help="each cell once per seed, e.g. 1,2,3 (cells give means)")
     args = parser.parse_args(argv)
+    try:
+        seeds = [int(x) for x in args.seeds.split(",")]
+    except ValueError:
+        parser.error(f"--seeds {args.seeds}: a comma-separated list of whole numbers, like 1,2,3")
     names = [t.name for t in load_traces(args.traces)]
-    jobs = [(v, args.traces / f"{n}.csv", args.scenario, args.seed) for v in VARIANTS for n in names]
+    jobs = [(v, args.traces / f"{n}.csv", args.scenario, seed) for v in VARIANTS for n in names for seed in seeds]
     started, cells = time.monotonic(), {}
     with Pool(processes=2) as pool:
         for done, (variant, name, slo, ratio) in enumerate(pool.imap_unordered(simulate, jobs), 1):
-            cells[variant, name] = f"{100 * slo:.2f}% {ratio:.2f}x"
+            cells.setdefault((variant, name), []).append((slo, ratio))
             print(f"[{done}/{len(jobs)}] {time.monotonic() - started:4.0f} s", file=sys.stderr, flush=True)
     print("| variant | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
     for variant in VARIANTS:
-        print(f"| {variant} | " + " | ".join(cells[variant, n] for n in names) + " |")
+        means = [[sum(x) / len(x) for x in zip(*cells[variant, n], strict=True)] for n in names]
+        print(f"| {variant} | " + " | ".join(f"{100 * slo:.2f}% {ratio:.2f}x" for slo, ratio in means) + " |")
     return 0
 
 

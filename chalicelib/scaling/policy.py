@@ -487,12 +487,18 @@ def _scale_up(fleet: _Fleet, snapshot: Snapshot, goals: _Goals) -> bool:
         fleet.stopped.remove(w)
         fleet.warming.append(w)
     if goals.growing:
-        need = snapshot.current_load + snapshot.backlog / snapshot.group.target_queue_time
+        need = _queue_need(snapshot)
         wanted = max(target, min(wanted, need))
         why = f"{wanted:.1f} ({goals.why} {target:.1f}; a growing queue: {need:.1f} arriving and queued)"
     else:
         wanted, why = target, f"{goals.why} {target:.1f}"
     return _launch(fleet, snapshot, wanted - fleet.serving_soon, f"capacity {fleet.serving_soon:.1f} below {why}")
+
+
+def _queue_need(snapshot: Snapshot) -> float:
+    """What a growing queue needs serving: what arrives, and the queue as it is now drained
+    within target_queue_time. Launches for it never go past this."""
+    return snapshot.current_load + snapshot.backlog / snapshot.group.target_queue_time
 
 
 def _scale_down(fleet: _Fleet, snapshot: Snapshot, target: float, keep_capacity: float) -> None:
