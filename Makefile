@@ -6,6 +6,8 @@ BIN = $(VENV)/bin
 STAGE ?= dev
 
 TRACES ?= ../shared/traces
+# Means over three seeds, as BENCHMARKS.md quotes them; add --sweep for each policy's cost at 99%.
+BENCH_FLAGS ?= --seeds 1,2,3
 
 .PHONY: install browser run demo test lint package bench bench-shapes bench-real clean
 
@@ -35,17 +37,19 @@ demo: install
 
 # Every scaling policy on every trace: build/bench/results.{json,md} and a plot per trace.
 bench: install
-	$(BIN)/python -m bench run --traces $(TRACES) --scenario $(TRACES)/scenario.json --out build/bench
+	$(BIN)/python -m bench run --traces $(TRACES) --scenario $(TRACES)/scenario.json --out build/bench $(BENCH_FLAGS)
 
-# The same on ten generated shapes other than the five traces (bench/shapes.py).
+# The same on fourteen generated shapes other than the five traces (bench/shapes.py).
 bench-shapes: install
 	$(BIN)/python -m bench shapes --out build/shapes
-	$(BIN)/python -m bench run --traces build/shapes --scenario $(TRACES)/scenario.json --out build/bench-shapes
+	$(BIN)/python -m bench run --traces build/shapes --scenario $(TRACES)/scenario.json --out build/bench-shapes \
+		$(BENCH_FLAGS)
 
 # The same on an hour of real arrivals (a running service: the scenario's warm_start).
 REAL_TRACES ?= ../shared/traces-real
 bench-real: install
-	$(BIN)/python -m bench run --traces $(REAL_TRACES) --scenario $(REAL_TRACES)/scenario.json --out build/bench-real
+	$(BIN)/python -m bench run --traces $(REAL_TRACES) --scenario $(REAL_TRACES)/scenario.json --out build/bench-real \
+		$(BENCH_FLAGS)
 
 lint: install
 	$(BIN)/ruff check .

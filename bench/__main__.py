@@ -4,6 +4,7 @@
     python -m bench run ... --seeds 1,2,3         # each cell on each seed: means, and the worst attainment
     python -m bench run ... --sweep               # and each policy at each of its settings: cost at 99%
     python -m bench shapes --out build/shapes     # traces of other shapes, to run the same way
+    python -m bench bar build/bench/results.json  # issue 16's bar, trace by trace (bench/bar.py)
 
 Writes results.json (one row per trace and policy), results.md and one PNG per trace
 (offered load and each policy's serving capacity over the day).
@@ -18,6 +19,7 @@ import time
 from multiprocessing import Pool
 from pathlib import Path
 
+from bench import bar
 from bench.clairvoyant import clairvoyant
 from bench.policies import Hpa, Kpa, Production, RayServe, SkyServe, Static, VastHeuristic
 from bench.shapes import write_shapes
@@ -183,7 +185,15 @@ def main(argv: list[str] | None = None) -> int:
     command = commands.add_parser("shapes", help="write traces of ten other shapes (bench/shapes.py)")
     command.add_argument("--out", type=Path, required=True)
     command.add_argument("--seed", type=int, default=7)
+    command = commands.add_parser("bar", help="issue 16's bar, read off results.json files (bench/bar.py)")
+    command.add_argument("results", type=Path, nargs="+")
     args = parser.parse_args(argv)
+    if args.command == "bar":
+        try:
+            print(bar.main(args.results), end="")
+        except (OSError, ValueError, KeyError) as e:
+            parser.exit(2, f"python -m bench bar: error: cannot read the results ({e})\n")
+        return 0
     if args.command == "shapes":
         for path in write_shapes(args.out, args.seed):
             print(path)
