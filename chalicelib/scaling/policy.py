@@ -84,6 +84,7 @@ class Thresholds:
     recur_repeats: int = 3  # jumps in a row one period apart before the next is foreseen (one more among others)
     recur_tolerance_s: float = 20.0  # how far from the period an onset may fall and still recur
     recur_min_period_s: float = 120.0  # jumps closer than this are not a recurring load
+    recur_same_base: float = 0.5  # jumps recur from about the same load: their bases within this share of the rise
 
 
 @dataclass(frozen=True)
@@ -425,7 +426,8 @@ def note_jumps(snapshot: Snapshot) -> tuple[recurrence.Jump, ...]:
 
 def _foresee(snapshot: Snapshot, jumps: tuple[recurrence.Jump, ...]) -> recurrence.Forecast | None:
     t = snapshot.thresholds
-    return recurrence.foresee(jumps, snapshot.now, int(t.recur_repeats), t.recur_tolerance_s, t.recur_min_period_s)
+    return recurrence.foresee(jumps, snapshot.now, int(t.recur_repeats), t.recur_tolerance_s, t.recur_min_period_s,
+                              t.recur_same_base)
 
 
 def _expected_perf(snapshot: Snapshot) -> float | None:

@@ -4,8 +4,9 @@ Pure arithmetic, part of the policy: no I/O, no clock. Each pass notes a jump of
 load (its onset, and the load before and after it) in a short list that the policy's caller
 keeps on the group's row. Once the last `repeats` onsets are each one period apart, within a
 tolerance, the next jump is foreseen one period after the last, rising as far as the largest
-of those rose. A jump that does not come ends the forecast until the load recurs again, and
-load that never recurs is never foreseen.
+of those rose. Jumps recur only from about the same load (a rise within a session is not the
+session's start). A jump that does not come ends the forecast until the load recurs again,
+and load that never recurs is never foreseen.
 """
 from __future__ import annotations
 
@@ -62,20 +63,22 @@ def note(jumps: tuple[Jump, ...], samples: tuple[tuple[float, float], ...], now:
 
 
 def foresee(jumps: tuple[Jump, ...], now: float, repeats: int, tolerance_s: float,
-            min_period_s: float) -> Forecast | None:
+            min_period_s: float, same_base: float) -> Forecast | None:
     """The next jump, if the last `repeats` jumps are one period apart within `tolerance_s` (or
     the last one and `repeats` earlier ones among other jumps, which chance lines up more often),
-    and it is not overdue. The shortest such period wins."""
+    each from about the same load as the last (within `same_base` of its rise), and it is not
+    overdue. The shortest such period wins."""
     if repeats < 2 or len(jumps) < repeats:
         return None
     last = jumps[-1]
+    alike = [j for j in jumps if abs(j.base - last.base) <= same_base * (last.level - last.base)]
     for earlier in reversed(jumps[:-1]):
         period = last.at - earlier.at
         if period < min_period_s:
             continue
         matched = [last]
         for m in range(1, repeats + 1):
-            hit = min(jumps, key=lambda j, m=m: abs(j.at - (last.at - m * period)))
+            hit = min(alike, key=lambda j, m=m: abs(j.at - (last.at - m * period)))
             if abs(hit.at - (last.at - m * period)) > tolerance_s:
                 break
             matched.append(hit)

@@ -60,13 +60,13 @@ def test_the_load_back_down_and_up_again_is_a_new_jump_and_only_the_last_few_are
 # --- foreseeing the next ----------------------------------------------------------------------
 
 def test_three_jumps_in_a_row_one_period_apart_foresee_the_fourth():
-    forecast = foresee(every(900.0, 3), now=2900.0, repeats=3, tolerance_s=20.0, min_period_s=120.0)
+    forecast = foresee(every(900.0, 3), now=2900.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5)
     assert (forecast.at, forecast.rise, forecast.period, forecast.spread) == (3700.0, 100.0, 900.0, 0.0)
 
 
 def test_a_forecast_takes_the_largest_rise_and_the_base_of_the_last_jump():
     jumps = (Jump(1000.0, 10.0, 90.0), Jump(1900.0, 20.0, 130.0), Jump(2805.0, 30.0, 100.0))
-    forecast = foresee(jumps, now=2900.0, repeats=3, tolerance_s=20.0, min_period_s=120.0)
+    forecast = foresee(jumps, now=2900.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5)
     assert forecast.rise == 110.0 and forecast.base == 30.0
     assert forecast.period == pytest.approx(902.5) and forecast.at == pytest.approx(3707.5)
     assert forecast.spread == pytest.approx(2.5)  # the middle one came 2.5 s early for that period
@@ -78,26 +78,34 @@ def test_a_forecast_takes_the_largest_rise_and_the_base_of_the_last_jump():
     (every(60.0, 5), "closer than min_period_s"),
 ])
 def test_load_that_does_not_recur_is_not_foreseen(jumps, why):
-    assert foresee(jumps, now=3000.0, repeats=3, tolerance_s=20.0, min_period_s=120.0) is None, why
+    assert foresee(jumps, now=3000.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5) is None, why
+
+
+def test_a_rise_within_a_session_does_not_recur_with_the_starts_of_sessions():
+    # two sessions from idle 9263 s apart, and 9252 s before the first, a rise within a session
+    jumps = (Jump(13884.6, 21.7, 33.6), Jump(23137.0, 0.0, 31.8), Jump(32400.0, 0.0, 25.1))
+    assert foresee(jumps, now=32500.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5) is None
+    from_idle = (Jump(13884.6, 0.0, 33.6),) + jumps[1:]
+    assert foresee(from_idle, now=32500.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5)
 
 
 def test_among_other_jumps_it_takes_one_more_repeat():
     periodic = every(900.0, 4)  # at 1000, 1900, 2800, 3700
     noise = (Jump(2300.0, 0, 50), Jump(3100.0, 0, 50))
     jumps = tuple(sorted(periodic[1:] + noise, key=lambda j: j.at))  # three periodic, two others among them
-    assert foresee(jumps, now=3710.0, repeats=3, tolerance_s=20.0, min_period_s=120.0) is None
+    assert foresee(jumps, now=3710.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5) is None
     jumps = tuple(sorted(periodic + noise, key=lambda j: j.at))
-    forecast = foresee(jumps, now=3710.0, repeats=3, tolerance_s=20.0, min_period_s=120.0)
+    forecast = foresee(jumps, now=3710.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5)
     assert forecast.at == 4600.0 and forecast.period == 900.0
 
 
 def test_a_jump_that_does_not_come_ends_the_forecast():
     jumps = every(900.0, 3)  # the next is due at 3700
-    assert foresee(jumps, now=3715.0, repeats=3, tolerance_s=20.0, min_period_s=120.0).at == 3700.0
-    assert foresee(jumps, now=3721.0, repeats=3, tolerance_s=20.0, min_period_s=120.0) is None
+    assert foresee(jumps, now=3715.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5).at == 3700.0
+    assert foresee(jumps, now=3721.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5) is None
 
 
 def test_the_shortest_period_that_recurs_wins():
     # every 300 s; every 600 s fits as well, one in two
-    forecast = foresee(every(300.0, 5), now=2300.0, repeats=3, tolerance_s=20.0, min_period_s=120.0)
+    forecast = foresee(every(300.0, 5), now=2300.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5)
     assert forecast.period == 300.0
