@@ -13,15 +13,19 @@ users expect (scale_down_delay_s, pool_memory_s and pool_headroom are thresholds
         and min_cold_load / target_util
     cold_workers: workers kept (serving or stopped) before any is destroyed
     test_workers: machines tried at once while no offer's performance is known
-    perf_hint: what one worker serves, declared by the owner: until a worker has benchmarked,
-        launches are sized by it instead of trying test_workers machines
+    perf_hint: what one worker serves, declared by the owner (or else what the offers
+        promise): until a worker has benchmarked, launches are sized by it instead of
+        trying test_workers machines
     max_workers: hard cap on workers that exist
     inactivity_timeout: no load for this long before the last capacity goes; without one,
         an endpoint used within pool_memory_s keeps serving what meets the largest jump
         from idle it saw (at least one worker)
     target_queue_time: queued work (counted as it will be when cold workers serve) is
         drained within it by starting cold workers, and while it grows, by launching what
-        they cannot cover
+        they cannot cover, up to what arrives plus the queue drained within it
+Load that comes back at a fixed period is foreseen (`recurrence`): cold workers start their
+restart time ahead of the next jump, the pool holds the jump (recur_headroom above it), and
+no worker is kept serving between jumps from idle.
 A rolling update replaces workers of an older generation (`outdated`), a few at a time
 (see `_roll`); everywhere else, outdated workers are the first to go.
 Stopped workers serve again in seconds, launched ones in minutes: queueing is met from
@@ -338,27 +342,32 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.Fo
         if jump > target:
             target, foreseen = jump, True
             why = f"a jump recurring every {forecast.period:.0f} s, due at {forecast.at:.0f}"
-    # Stopped workers cost little: the pool also holds headroom above the day's peak load (as
-    # seen, not min_load's floor), for a burst larger than any seen and for the queue that
-    # builds while cold workers start.
+    pool, keep_capacity = _pool(snapshot, memory, forecast, serving, target, projected)
+    queue, growing = _queue_to_drain(snapshot, restart_s)
+    return _Goals(predicted, target, why, foreseen, queue / group.target_queue_time, growing, pool, keep_capacity)
+
+
+def _pool(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.Forecast | None, serving: float,
+          target: float, projected: float) -> tuple[float, float]:
+    """Total capacity (serving + cold) to launch up to, and to keep before a cold worker is destroyed."""
+    group, thresholds, now = snapshot.group, snapshot.thresholds, snapshot.now
     floor = group.min_cold_load / group.target_util
-    if forecast is None:
-        remembered = max([h.peak for h in memory] + [projected])
-        pool = max(group.cold_mult * target, (1 + thresholds.pool_headroom) * remembered / group.target_util, floor)
-        # Relaunching costs more than keeping a stopped machine for pool_keep_s: keep what the
-        # pool wanted lately, so a wobbling target does not fill and trim it over and over.
-        lately = max((h.peak for h in memory if h.start >= now - thresholds.pool_keep_s - PEAK_BUCKET_S),
-                     default=0.0)
-        keep_capacity = max(pool, group.cold_mult * lately / group.target_util)
-    else:
-        # A foreseen jump is not a burst: the pool holds it with the headroom, and cold_mult x
-        # what arrives apart from it.
+    if forecast is not None:
+        # A foreseen jump is not a burst: the pool holds it with recur_headroom, and cold_mult
+        # x what arrives apart from it; a worker's slack above it, so it is not trimmed and refilled.
         base = min(serving, max(serving - forecast.rise, forecast.base))
         pool = max(group.cold_mult * base / group.target_util, floor,
                    (1 + thresholds.recur_headroom) * (base + forecast.rise) / group.target_util)
-        keep_capacity = pool + (_expected_perf(snapshot) or 0.0)  # a worker's slack: no trim and refill
-    queue, growing = _queue_to_drain(snapshot, restart_s)
-    return _Goals(predicted, target, why, foreseen, queue / group.target_queue_time, growing, pool, keep_capacity)
+        return pool, pool + (_expected_perf(snapshot) or 0.0)
+    # Stopped workers cost little: the pool also holds headroom above the day's peak load (as
+    # seen, not min_load's floor), for a burst larger than any seen and for the queue that
+    # builds while cold workers start.
+    remembered = max([h.peak for h in memory] + [projected])
+    pool = max(group.cold_mult * target, (1 + thresholds.pool_headroom) * remembered / group.target_util, floor)
+    # Relaunching costs more than keeping a stopped machine for pool_keep_s: keep what the
+    # pool wanted lately, so a wobbling target does not fill and trim it over and over.
+    lately = max((h.peak for h in memory if h.start >= now - thresholds.pool_keep_s - PEAK_BUCKET_S), default=0.0)
+    return pool, max(pool, group.cold_mult * lately / group.target_util)
 
 
 def _queue_to_drain(snapshot: Snapshot, restart_s: float) -> tuple[float, bool]:
