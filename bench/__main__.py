@@ -45,6 +45,7 @@ def make_policy(name: str, trace: Trace, setting: float | None = None):
     return policy
 
 
+FIRST_MINUTES_S = 900.0  # rows say what share of the work was late within the first 15 minutes
 Job = tuple[Path, Path, str, int, float | None]  # trace, scenario, policy, seed, setting (None: the defaults)
 
 
@@ -75,7 +76,8 @@ def row(results: list[Result], reference: float) -> dict:
            "cost_vs_clairvoyant": round(_mean([r.cost / reference for r in results]), 3) if reference else None,
            "p99_wait_s": None if math.isinf(p99) else p99,
            "launches": _count([r.launches for r in results]), "cold_starts": _count([r.cold_starts for r in results]),
-           "peak_workers": max(r.peak_workers for r in results)}
+           "peak_workers": max(r.peak_workers for r in results),
+           "late_first_15_min": round(_mean([r.late_before(FIRST_MINUTES_S) for r in results]), 5)}
     if len(results) > 1:
         out["slo_attainment_min"] = round(min(r.slo_attainment for r in results), 5)
         out["seeds"] = len(results)

@@ -103,6 +103,11 @@ class Result:
     def slo_attainment(self) -> float:
         return self.within_slo / self.arrived if self.arrived else 1.0
 
+    def late_before(self, seconds: float) -> float:
+        """The share of all the work that was served late within the trace's first `seconds`."""
+        late = sum(units for minute, units in self.missed.items() if minute < seconds / 60)
+        return late / self.arrived if self.arrived else 0.0
+
     def p99_wait_s(self) -> float:
         """The wait 99% of work stayed within (work never served counts as waiting forever)."""
         served = sum(self.waits.values())

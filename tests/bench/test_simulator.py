@@ -9,7 +9,7 @@ import pytest
 from bench import policies
 from bench.__main__ import main, run
 from bench.clairvoyant import clairvoyant
-from bench.simulator import Action, Simulation
+from bench.simulator import Action, Result, Simulation
 from bench.traces import InputError, Scenario, Trace
 
 SCENARIO = Scenario(step_s=10, max_perf=10.0, perf_spread=0.0, load_median_s=100, load_sigma=0.0, load_max_s=900,
@@ -123,7 +123,7 @@ def test_a_run_is_deterministic_for_a_seed_and_writes_its_outputs(tmp_path):
     assert first == second
     assert {r["policy"] for r in first} == {"clairvoyant", "production", "k8s-hpa"}
     assert set(first[0]) == {"trace", "policy", "slo_attainment", "cost", "cost_vs_clairvoyant", "p99_wait_s",
-                             "launches", "cold_starts", "peak_workers"}
+                             "launches", "cold_starts", "peak_workers", "late_first_15_min"}
     assert (tmp_path / "a" / "tiny.png").stat().st_size > 10_000 and (tmp_path / "a" / "results.md").exists()
 
 
@@ -148,3 +148,8 @@ def test_bad_seeds_are_refused_by_the_command(tmp_path, capsys, seeds):
         main(["run", "--traces", str(traces), "--scenario", str(scenario), "--out", str(tmp_path / "o"),
               "--seeds", seeds])
     assert exited.value.code == 2 and "--seeds" in capsys.readouterr().err
+
+
+def test_the_first_minutes_share_of_late_work_counts_what_was_served_late_in_them():
+    result = Result("day", "production", arrived=1000.0, missed={0: 10.0, 14: 5.0, 15: 100.0})
+    assert result.late_before(900.0) == pytest.approx(0.015)
