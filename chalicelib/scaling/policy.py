@@ -28,6 +28,9 @@ restart time ahead of the next jump, the pool holds the jump (recur_headroom abo
 no worker is kept serving between jumps from idle.
 A rolling update replaces workers of an older generation (`outdated`), a few at a time
 (see `_roll`); everywhere else, outdated workers are the first to go.
+A worker that goes while requests are queued at it drains first (`DRAINING`): out of
+routing at once, stopped (or destroyed) by the pass that sees its queue served, and back in
+routing before any other if capacity is wanted again meanwhile.
 Stopped workers serve again in seconds, launched ones in minutes: queueing is met from
 the cold pool, launches keep the pool filled.
 """
@@ -41,6 +44,7 @@ from chalicelib.scaling import recurrence
 ACTIVE = ("running", "idle")
 WARMING = ("registered", "launching", "starting", "loading")
 STOPPED = "stopped"
+DRAINING = "stopping"  # out of routing by a pass's stop or destroy: serves what is queued at it, then goes
 QUICK = ("registered", "starting", STOPPED)  # up in seconds: started from stopped, or brought up by its owner
 PEAK_BUCKET_S = 3600.0  # the memory of past load keeps one peak per hour
 WAKE_FRACTION = 0.25  # of target_queue_time: queueing wakes the scaler while work can still make the target
@@ -104,7 +108,7 @@ class WorkerState:
     available: bool = True  # for a stopped worker: its machine can still be started
     benchmarked: bool = False
     managed: bool = True  # launched by the scaler; a worker its owner brought is counted, never acted on
-    busy: bool = False  # work is queued at it or routed to it: not stopped until that is served
+    busy: bool = False  # work is queued at it or routed to it: it drains before it goes
     restart_s: float | None = None  # its last start from stopped took this long to serve, as it reported
     outdated: bool = False  # launched before the group's rolling update: to be replaced
     replaces: int | None = None  # the outdated worker a rolling update launched it for
@@ -148,7 +152,7 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class Action:
-    kind: str  # "launch" | "start" | "stop" | "destroy"
+    kind: str  # "launch" | "start" | "resume" (a draining worker) | "stop" | "destroy"
     reason: str
     worker_id: int | None = None
     offer_id: int | None = None
@@ -240,6 +244,7 @@ class _Fleet:
     warming: list[WorkerState]
     stopped: list[WorkerState]
     actions: list[Action] = field(default_factory=list)
+    draining: list[WorkerState] = field(default_factory=list)  # going once what is queued at them is served
 
     @property
     def serving_soon(self) -> float:
@@ -252,12 +257,17 @@ class _Fleet:
 
     @property
     def count(self) -> int:
-        return len(self.active) + len(self.warming) + len(self.stopped)
+        return len(self.active) + len(self.warming) + len(self.stopped) + len(self.draining)
 
     @property
     def ready_quick(self) -> int:
-        """Workers with the model on disk: serving, or stopped and seconds from serving."""
-        return len(self.active) + len(self.stopped)
+        """Workers with the model on disk: serving or draining, or stopped and seconds from serving."""
+        return len(self.active) + len(self.stopped) + len(self.draining)
+
+    @property
+    def cold(self) -> float:
+        """Capacity stopped, or to be once drained."""
+        return sum(w.perf for w in self.stopped) + sum(w.perf for w in self.draining)
 
 
 def decide(snapshot: Snapshot) -> Plan:
@@ -274,9 +284,10 @@ def decide(snapshot: Snapshot) -> Plan:
         warming=[w if w.perf else replace(w, perf=guess) for w in remaining if w.status in WARMING],
         stopped=[w for w in remaining if w.status == STOPPED],
         actions=list(replaced),
+        draining=[w for w in remaining if w.status == DRAINING],
     )
     if group.endpoint_state == "stopped":
-        for w in fleet.active:
+        for w in fleet.active + [w for w in fleet.draining if not w.busy]:
             if w.managed:
                 fleet.actions.append(Action("stop", "endpoint is stopped", worker_id=w.id))
         for w in fleet.warming:
@@ -292,6 +303,7 @@ def decide(snapshot: Snapshot) -> Plan:
     needs_offers = _scale_up(fleet, snapshot, goals)
     if goals.drain <= 0:
         _scale_down(fleet, snapshot, goals.target, goals.keep_capacity)
+    _finish_draining(fleet, snapshot, goals.keep_capacity)
     untested = _expected_perf(snapshot) is None and not fleet.warming
     needs_offers |= _keep_cold_pool(fleet, snapshot, goals.pool, goals.keep_capacity,
                                     fill_workers=goals.pool > 0 or untested)
@@ -480,15 +492,23 @@ def _launch(fleet: _Fleet, snapshot: Snapshot, capacity: float, reason: str, rep
 
 
 def _scale_up(fleet: _Fleet, snapshot: Snapshot, goals: _Goals) -> bool:
-    """Start stopped workers (seconds away) until what serves within seconds covers the target
-    and drains the queue; launch (minutes away) what the stopped ones cannot cover, counting
-    the launches already on their way. Launches cover the queue only while it grows, and only
-    up to need: what arrives now plus the queue as it is now drained within target_queue_time.
-    The first of many machines loads sooner than the first of a few, but a queue that shrinks,
-    or one stuck at a worker, does not need them."""
+    """Put draining workers back in routing (serving now), then start stopped workers (seconds
+    away), until what serves within seconds covers the target and drains the queue; launch
+    (minutes away) what they cannot cover, counting the launches already on their way.
+    Launches cover the queue only while it grows, and only up to need: what arrives now plus
+    the queue as it is now drained within target_queue_time. The first of many machines loads
+    sooner than the first of a few, but a queue that shrinks, or one stuck at a worker, does
+    not need them."""
     target, drain = goals.target, goals.drain
     wanted = target + drain
     queued = f" + {drain:.1f} to drain the queue" if drain else ""
+    for w in sorted(fleet.draining, key=lambda w: (_price_per_perf(w), w.id)):
+        if fleet.serving_in_seconds >= wanted:
+            break
+        fleet.actions.append(Action("resume", f"capacity {fleet.serving_in_seconds:.1f} below {wanted:.1f} "
+                                              f"({goals.why} {target:.1f}{queued})", worker_id=w.id))
+        fleet.draining.remove(w)
+        fleet.active.append(w)
     spare = snapshot.thresholds.restart_spare * (wanted - fleet.serving_in_seconds) if drain or goals.foreseen else 0.0
     for w in sorted(fleet.stopped, key=lambda w: (_price_per_perf(w), w.id)):
         if fleet.serving_in_seconds >= wanted + spare:
@@ -515,27 +535,43 @@ def _queue_need(snapshot: Snapshot) -> float:
 def _scale_down(fleet: _Fleet, snapshot: Snapshot, target: float, keep_capacity: float) -> None:
     """Stop (or destroy) the worst price/performance active workers while serving capacity stays >= target.
 
-    Only capacity already serving counts: warming workers are not yet proven. A worker with
-    requests in flight is left for a later pass. A removed worker is stopped, to start
-    again in seconds, unless the pool holds `keep_capacity` without it and it was started more than
-    pool_keep_s ago (a relaunch costs more than keeping it stopped that long). While an
-    outdated worker serves, only outdated ones are removed (a busy one later, not a newer one).
+    Only capacity already serving counts: warming workers are not yet proven. Workers with
+    nothing queued go first; one with requests in flight drains before it goes. While an
+    outdated worker serves, only outdated ones are removed (not a newer one).
     """
     ours = [w for w in fleet.active if w.managed]
     if any(w.outdated for w in ours):
         ours = [w for w in ours if w.outdated]
-    for w in _worst_first(ours):
-        if w.busy or sum(a.perf for a in fleet.active) - w.perf < target:
+    for w in sorted(_worst_first(ours), key=lambda w: w.busy):
+        serving = sum(a.perf for a in fleet.active)
+        if serving - w.perf < target:
             continue
         fleet.active.remove(w)
-        total_without = fleet.serving_soon + sum(s.perf for s in fleet.stopped)
-        reason = f"capacity {sum(a.perf for a in fleet.active) + w.perf:.1f} above what load needs ({target:.1f})"
-        young = snapshot.now - w.started_at < snapshot.thresholds.pool_keep_s
-        if total_without < keep_capacity or fleet.ready_quick < snapshot.group.cold_workers or young:
-            fleet.actions.append(Action("stop", f"{reason}; kept cold", worker_id=w.id))
-            fleet.stopped.append(w)
+        _remove(fleet, snapshot, w, f"capacity {serving:.1f} above what load needs ({target:.1f})", keep_capacity)
+
+
+def _finish_draining(fleet: _Fleet, snapshot: Snapshot, keep_capacity: float) -> None:
+    """A draining worker goes once nothing is queued at it: outdated ones are destroyed, the
+    others stopped or destroyed as `_remove` says."""
+    for w in [w for w in fleet.draining if not w.busy and w.managed]:
+        fleet.draining.remove(w)
+        if w.outdated:
+            fleet.actions.append(Action("destroy", "drained: outdated", worker_id=w.id))
         else:
-            fleet.actions.append(Action("destroy", f"{reason}; cold pool full", worker_id=w.id))
+            _remove(fleet, snapshot, w, "drained", keep_capacity)
+
+
+def _remove(fleet: _Fleet, snapshot: Snapshot, worker: WorkerState, reason: str, keep_capacity: float) -> None:
+    """Stop `worker` (no longer in `fleet`), to start again in seconds, unless the pool holds
+    `keep_capacity` without it and it was started more than pool_keep_s ago (a relaunch costs
+    more than keeping it stopped that long): then destroy it."""
+    total_without = fleet.serving_soon + fleet.cold
+    young = snapshot.now - worker.started_at < snapshot.thresholds.pool_keep_s
+    if total_without < keep_capacity or fleet.ready_quick < snapshot.group.cold_workers or young:
+        fleet.actions.append(Action("stop", f"{reason}; kept cold", worker_id=worker.id))
+        fleet.stopped.append(worker)
+    else:
+        fleet.actions.append(Action("destroy", f"{reason}; cold pool full", worker_id=worker.id))
 
 
 def _keep_cold_pool(fleet: _Fleet, snapshot: Snapshot, pool: float, keep_capacity: float, fill_workers: bool) -> bool:
@@ -543,7 +579,7 @@ def _keep_cold_pool(fleet: _Fleet, snapshot: Snapshot, pool: float, keep_capacit
     while the endpoint is in use; destroyed only above `keep_capacity`, what the recent peak wants,
     and never a worker started within pool_keep_s."""
     group = snapshot.group
-    total = fleet.serving_soon + sum(w.perf for w in fleet.stopped)
+    total = fleet.serving_soon + fleet.cold
     if total < pool:
         return _launch(fleet, snapshot, pool - total, f"cold pool: total capacity {total:.1f} below {pool:.1f}")
     if fill_workers and fleet.count < group.cold_workers:
@@ -564,16 +600,17 @@ def _keep_cold_pool(fleet: _Fleet, snapshot: Snapshot, pool: float, keep_capacit
 def _enforce_cap(fleet: _Fleet, group: GroupSettings) -> None:
     """More workers than max_workers (the cap was lowered): destroy stopped, then the worst active."""
     excess = fleet.count - group.max_workers
-    ranked = _worst_first(fleet.stopped) + _worst_first(w for w in fleet.active if w.managed)
+    ranked = (_worst_first(fleet.stopped) + _worst_first(w for w in fleet.draining if w.managed)
+              + _worst_first(w for w in fleet.active if w.managed))
     for w in ranked[:max(excess, 0)]:
-        (fleet.stopped if w in fleet.stopped else fleet.active).remove(w)
+        next(kind for kind in (fleet.stopped, fleet.draining, fleet.active) if w in kind).remove(w)
         fleet.actions.append(Action("destroy", f"more than max_workers ({group.max_workers})", worker_id=w.id))
 
 
 def _roll(fleet: _Fleet, snapshot: Snapshot, target: float) -> bool:
     """A rolling update's step. An outdated worker (serving ones first) is destroyed once a
-    replacement launched for it serves (or is stopped, benchmarked), it has no request in
-    flight, and the serving capacity without it still meets `target`; until then it gets a
+    replacement launched for it serves (or is stopped, benchmarked) and the serving capacity
+    without it still meets `target` (with requests in flight, it drains first); until then it gets a
     replacement launched whenever none is on its way, with at most ROLL_SURGE of the group
     launching at once. One still warming is replaced once it serves; at max_workers one that
     can go goes before its replacement launches. True if offers are needed."""
@@ -591,7 +628,7 @@ def _roll(fleet: _Fleet, snapshot: Snapshot, target: float) -> bool:
     for old in sorted(outdated, key=lambda w: (w.status not in ACTIVE, -_price_per_perf(w), w.id)):
         mine = by_old.get(old.id, [])
         ready = [w for w in mine if w.status in ACTIVE or w.status == STOPPED and w.benchmarked]
-        can_go = old.status == STOPPED or (not old.busy and sum(w.perf for w in fleet.active if w is not old) >= target)
+        can_go = old.status == STOPPED or sum(w.perf for w in fleet.active if w is not old) >= target
         if ready and can_go:
             _retire(fleet, old, f"rolling update: replaced by worker {ready[0].id}")
         elif any(w.status in WARMING for w in mine):

@@ -18,10 +18,12 @@ from chalicelib.core.fleet.events import new_event
 from chalicelib.core.fleet.workers import (
     SERVING,
     Status,
+    drain,
     mark_started,
     mark_stopped,
     put_back,
     register_worker,
+    resume,
     withdraw,
 )
 from chalicelib.core.store import Endpoint, Event, LoadHour, LoadJump, Worker, WorkerGroup, update_existing
@@ -190,8 +192,6 @@ def reconcile(provider: WatchedProvider, group: WorkerGroup, workers: list[Worke
 def _sync(worker: Worker, instance: Instance) -> Worker:
     """The record brought in line with its instance: linked, its price, whether it can start."""
     changes = []
-    if worker.status == Status.STOPPING:  # a pass ended between withdrawing and stopping it: serve again
-        changes.append(Worker.status.set(Status.IDLE))
     if worker.instance_id is None:
         changes.append(Worker.instance_id.set(instance.id))
     if instance.state == "unavailable" and not worker.unavailable:
@@ -223,10 +223,10 @@ def plan_with_offers(provider: WatchedProvider, group: WorkerGroup,
 
 class Actuator:
     """Carries out a plan on one group's workers through the provider, recording each step:
-    destroys first, then stops, starts and launches. Once the provider has refused the key,
-    what is left is recorded as skipped."""
+    destroys first, then stops, resumes, starts and launches. Once the provider has refused
+    the key, what is left is recorded as skipped."""
 
-    ORDER = {"destroy": 0, "stop": 1, "start": 2, "launch": 3}
+    ORDER = {"destroy": 0, "stop": 1, "resume": 2, "start": 3, "launch": 4}
 
     def __init__(self, provider: WatchedProvider, group: WorkerGroup, now: float, record: Recorder,
                  gpu_names: dict[int, str] | None = None):
@@ -244,17 +244,23 @@ class Actuator:
                 self._launch(action)
                 continue
             worker = by_id[action.worker_id]  # the policy acts only on workers the scaler launched
-            {"destroy": self._destroy, "stop": self._stop, "start": self._start}[action.kind](action, worker)
+            {"destroy": self._destroy, "stop": self._stop, "start": self._start,
+             "resume": self._resume}[action.kind](action, worker)
 
     def _withdraw(self, action: str, reason: str, worker: Worker) -> bool:
-        """Out of routing before it goes, unless work reached it since this pass read it."""
+        """Out of routing before it goes: True if nothing is queued at it, so it goes now.
+        Otherwise it drains (out of routing, serving its queue), and the pass that sees the
+        queue served lets it go."""
         if withdraw(worker):
             return True
-        self.record(action, reason, "skipped: requests reached it since the pass read it", worker)
+        if drain(worker):
+            self.record(action, reason, "draining: requests are queued at it; it goes once they are served", worker)
+        else:
+            self.record(action, reason, "skipped: it is no longer serving", worker)
         return False
 
     def _destroy(self, action: policy.Action, worker: Worker) -> None:
-        serving = worker.status if worker.status in SERVING else None
+        serving = worker.status if worker.status in (*SERVING, Status.STOPPING) else None
         if serving and not self._withdraw("destroy", action.reason, worker):
             return
         outcome = attempt(self.provider.destroy, int(worker.instance_id)) if worker.instance_id else "ok"
@@ -274,6 +280,10 @@ class Actuator:
         else:
             put_back(worker, serving)  # still up: back in routing
         self.record("stop", action.reason, outcome, worker)
+
+    def _resume(self, action: policy.Action, worker: Worker) -> None:
+        outcome = "ok" if resume(worker) else "skipped: it is no longer draining"
+        self.record("resume", action.reason, outcome, worker)
 
     def _start(self, action: policy.Action, worker: Worker) -> None:
         try:

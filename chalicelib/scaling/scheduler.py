@@ -150,7 +150,8 @@ def _save(decisions: list[Event]) -> None:
 
 
 def _publish(report: PassReport) -> None:
-    for action, name in (("launch", "Launches"), ("destroy", "Destroys"), ("stop", "Stops"), ("start", "Starts")):
+    for action, name in (("launch", "Launches"), ("destroy", "Destroys"), ("stop", "Stops"), ("start", "Starts"),
+                         ("resume", "Resumes")):
         metrics.add_metric(name=name, unit="Count", value=report.count(action))
     failed = sum(1 for o in report.outcomes for d in o.decisions if d.outcome.startswith("failed"))
     broken = sum(1 for o in report.outcomes if o.error)

@@ -47,7 +47,8 @@ def worker_state(worker: Worker, group: WorkerGroup, now: float) -> policy.Worke
         reliability=worker.reliability,
         available=not worker.unavailable, benchmarked=float(worker.max_perf or 0) > 0,
         managed=worker.launch_label is not None,
-        busy=status in SERVING and float(worker.queue_load or 0) + float(worker.routed_load or 0) > 0,
+        busy=status in (*SERVING, Status.STOPPING)
+        and float(worker.queue_load or 0) + float(worker.routed_load or 0) > 0,
         restart_s=float(worker.restart_s) if worker.restart_s else None,
         outdated=int(worker.generation or 0) < int(group.generation or 0),
         replaces=int(worker.replaces) if worker.replaces is not None else None,
@@ -55,8 +56,9 @@ def worker_state(worker: Worker, group: WorkerGroup, now: float) -> policy.Worke
 
 
 def queued_and_arriving(workers: list[Worker], now: float) -> tuple[float, float]:
-    """Work queued at the live workers now, and the rate arriving: their last reports, plus
-    what /route/ sent them since, less what they have served since at their benchmarked perf."""
+    """Work queued at the live workers now, and the rate arriving at those in routing (not
+    draining): their last reports, plus what /route/ sent them since, less what they have
+    served since at their benchmarked perf."""
     backlog = arriving = 0.0
     for w in workers:
         if w.status == Status.STOPPED or not w.is_live(now):
@@ -64,7 +66,8 @@ def queued_and_arriving(workers: list[Worker], now: float) -> tuple[float, float
         since = max(now - float(w.last_report_at or 0), 1.0)
         routed = float(w.routed_load or 0)
         backlog += max(float(w.queue_load or 0) + routed - float(w.max_perf or 0) * since, 0.0)
-        arriving += max(float(w.cur_load or 0), routed / since)
+        if w.status != Status.STOPPING:  # draining: out of routing, what arrives goes elsewhere
+            arriving += max(float(w.cur_load or 0), routed / since)
     return backlog, arriving
 
 

@@ -1,7 +1,7 @@
 """The scaling policy, knob by knob, with numbers worked by hand."""
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import pytest
 
@@ -222,10 +222,36 @@ def test_min_cold_load_is_a_floor_on_the_cold_pool():
     assert [k for k, _ in kinds(result)] == ["launch"] * 4  # 45 / 0.9 = 50 in all, 10 of it stopped already
 
 
-def test_a_worker_with_requests_in_flight_is_not_stopped_until_they_are_served():
+def test_workers_with_nothing_queued_go_before_one_with_requests_in_flight():
     workers = [worker(1), worker(2, busy=True), worker(3)]
     # one of the three is enough: 3 and 1 go, and 2, busy, is the one that stays
     assert kinds(plan(workers, steady(9.0))) == [("destroy", 3), ("destroy", 1)]
+
+
+def test_under_steady_load_a_surplus_worker_goes_though_requests_are_in_flight_at_every_one():
+    # Routing keeps every worker busy: the surplus one still goes (the actuator drains it first).
+    workers = [worker(1, busy=True), worker(2, busy=True, price=2.0), worker(3, busy=True)]
+    assert kinds(plan(workers, steady(18.0))) == [("destroy", 2)]
+
+
+def draining(wid, busy=True, **kw) -> WorkerState:
+    return worker(wid, "stopping", busy=busy, **kw)
+
+
+def test_a_draining_worker_goes_once_nothing_is_queued_at_it_and_counts_as_cold_meanwhile():
+    serving = [worker(1), worker(2)]
+    # cold_mult 1.5: 30 in all wanted; the draining one will be stopped, so nothing is launched for it
+    assert plan([*serving, draining(3, age=600)], steady(18.0), cold_mult=1.5, offers=offers(1.0)).actions == ()
+    result = plan([*serving, draining(3, busy=False, age=600)], steady(18.0), cold_mult=1.5, offers=offers(1.0))
+    assert kinds(result) == [("stop", 3)] and result.actions[0].reason == "drained; kept cold"
+    assert kinds(plan([*serving, draining(3, busy=False)], steady(18.0))) == [("destroy", 3)]
+
+
+def test_a_draining_worker_is_put_back_in_routing_before_a_stopped_one_starts():
+    workers = [worker(1), draining(2), worker(3, "stopped")]
+    result = plan(workers, steady(18.0), current_load=18.0, cold_mult=1.5)
+    assert kinds(result) == [("resume", 2)]
+    assert kinds(plan(workers, steady(27.0), current_load=27.0, cold_mult=1.5)) == [("resume", 2), ("start", 3)]
 
 
 def test_a_worker_started_within_pool_keep_s_is_stopped_not_destroyed_as_surplus():
@@ -442,10 +468,13 @@ def test_an_outdated_worker_goes_once_its_replacement_serves_and_capacity_holds_
     assert kinds(result) == [("destroy", 1)] and result.actions[0].reason == "rolling update: replaced by worker 5"
 
 
-def test_an_outdated_worker_with_requests_in_flight_waits_for_them():
+def test_an_outdated_worker_with_requests_in_flight_goes_once_they_are_served():
     result = plan([old(1, busy=True), worker(5, replaces=1)], steady(5.0), rolling=True)
-    assert result.actions == ()  # and its replacement is kept for it
-    assert kinds(plan([old(1), worker(5, replaces=1)], steady(5.0), rolling=True)) == [("destroy", 1)]
+    assert kinds(result) == [("destroy", 1)]  # the actuator drains it first
+    draining = replace(old(1, busy=True), status="stopping")
+    assert plan([draining, worker(5, replaces=1)], steady(5.0), rolling=True).actions == ()
+    result = plan([replace(draining, busy=False), worker(5, replaces=1)], steady(5.0), rolling=True)
+    assert kinds(result) == [("destroy", 1)] and result.actions[0].reason == "drained: outdated"
 
 
 def test_a_replacement_still_loading_keeps_its_outdated_worker_and_counts_against_the_surge():

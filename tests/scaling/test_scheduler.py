@@ -370,11 +370,12 @@ def test_the_snapshot_counts_work_queued_and_arriving_from_reports_and_routing()
         worker(queue_load=50.0, routed_load=40.0, cur_load=8.0),  # 90 queued, 40 served since; 40 routed in 4 s
         worker(queue_load=10.0, routed_load=0.0, cur_load=9.0),  # drained since its report
         worker(queue_load=500.0, routed_load=0.0, cur_load=9.0, status="stopped"),  # not serving: not counted
+        worker(queue_load=60.0, routed_load=0.0, cur_load=9.0, status="stopping"),  # draining: its queue only
     ]
-    assert queued_and_arriving(workers, T0) == (50.0, 10.0 + 9.0)
+    assert queued_and_arriving(workers, T0) == (50.0 + 20.0, 10.0 + 9.0)
 
 
-def test_a_worker_that_requests_reached_after_the_pass_read_it_is_not_stopped(fake, vast, group, monkeypatch):
+def test_a_worker_that_requests_reached_after_the_pass_read_it_drains_then_stops(fake, vast, group, monkeypatch):
     scheduler.run_pass(vast, now=T0)
     boot(fake, T0 + 60)
     set_min_load(group, 18)  # target 20: one of the three goes
@@ -388,11 +389,26 @@ def test_a_worker_that_requests_reached_after_the_pass_read_it_is_not_stopped(fa
     monkeypatch.setattr(Actuator, "act", routed_meanwhile)
     outcomes = scheduler.run_pass(vast, now=T0 + 120).outcomes[0].decisions
     assert [(d.action, d.outcome) for d in outcomes] == [
-        ("stop", "skipped: requests reached it since the pass read it")]
-    assert {w.status for w in records(group)} == {"idle"} and len(fake.live()) == 3
+        ("stop", "draining: requests are queued at it; it goes once they are served")]
+    drained = next(w for w in records(group) if w.status == "stopping")  # out of routing at once
+    assert sorted(w.status for w in records(group)) == ["idle", "idle", "stopping"] and len(fake.live()) == 3
     monkeypatch.setattr(Actuator, "act", real_act)
+    assert scheduler.run_pass(vast, now=T0 + 125).count("stop") == 0  # its queue is not served yet
     boot(fake, T0 + 130)  # the workers report: the routed work is theirs now, and served
-    assert scheduler.run_pass(vast, now=T0 + 140).count("stop") == 1
+    assert {w.status for w in records(group) if w.worker_id == drained.worker_id} == {"stopping"}
+    report = scheduler.run_pass(vast, now=T0 + 140)
+    assert report.count("stop") == 1
+    assert {w.status for w in records(group) if w.worker_id == drained.worker_id} == {"stopped"}
+
+
+def test_a_draining_worker_is_put_back_in_routing_when_capacity_is_wanted_again(fake, vast, group, monkeypatch):
+    scheduler.run_pass(vast, now=T0)
+    boot(fake, T0 + 60)
+    left = records(group)[0]
+    left.update(actions=[Worker.status.set("stopping"), Worker.routed_load.add(5)])  # draining, its queue not served
+    report = scheduler.run_pass(vast, now=T0 + 120)  # the group still needs all three
+    assert report.count("resume") == 1 and {w.status for w in records(group)} == {"idle", "running"}
+    assert {w.status for w in records(group) if w.worker_id == left.worker_id} == {"running"}
 
 
 def test_a_stop_the_provider_refuses_puts_the_worker_back_in_routing(fake, vast, group, monkeypatch):
@@ -409,7 +425,7 @@ def test_a_stop_the_provider_refuses_puts_the_worker_back_in_routing(fake, vast,
     assert {w.status for w in records(group)} == {"idle"}
 
 
-def test_a_worker_left_withdrawn_by_a_pass_that_died_is_put_back_in_routing(fake, vast, group):
+def test_a_worker_left_withdrawn_by_a_pass_that_died_is_put_back_in_routing_if_needed(fake, vast, group):
     scheduler.run_pass(vast, now=T0)
     boot(fake, T0 + 60)
     left = records(group)[0]

@@ -1,13 +1,14 @@
 """The snapshot: the thresholds are the policy's defaults with what the environment overrides;
-the group's settings are its knobs, its endpoint's where it has none."""
+the group's settings are its knobs, its endpoint's where it has none; a worker as its row says."""
 from __future__ import annotations
 
 from dataclasses import fields
+from datetime import UTC, datetime
 
 from chalicelib.core import settings
-from chalicelib.core.store import Endpoint, WorkerGroup
+from chalicelib.core.store import Endpoint, Worker, WorkerGroup
 from chalicelib.scaling import policy
-from chalicelib.scaling.snapshot import group_settings, thresholds
+from chalicelib.scaling.snapshot import group_settings, thresholds, worker_state
 
 
 def test_every_threshold_the_environment_may_set_is_a_threshold_of_the_policy():
@@ -27,3 +28,18 @@ def test_a_groups_declared_perf_reaches_the_policy_and_none_stays_none():
     assert group_settings(group, endpoint).perf_hint is None
     group.perf_hint = 12.5
     assert group_settings(group, endpoint).perf_hint == 12.5
+
+
+def test_a_worker_is_busy_while_work_is_queued_at_it_or_routed_to_it_draining_or_not():
+    group = WorkerGroup(1, 3, endpoint_id=2, generation=0)
+    now = 1_800_000_000.0
+
+    def state(status, queue_load=0.0, routed_load=0.0):
+        worker = Worker(token_hash="x", worker_id=7, status=status, max_perf=10.0, started_at=now - 600,
+                        last_report_at=now - 5, queue_load=queue_load, routed_load=routed_load,
+                        expires_at=datetime.fromtimestamp(now + 60, UTC))
+        return worker_state(worker, group, now)
+
+    assert [state("running", routed_load=2.0).busy, state("idle").busy] == [True, False]
+    assert [state("stopping", queue_load=5.0).busy, state("stopping").busy] == [True, False]
+    assert state("stopping").status == policy.DRAINING

@@ -2,12 +2,13 @@
 
     REGISTERED ─┐                 ┌──── error ────> ERROR
     LAUNCHING ──┴─ report ─> LOADING ─ loaded ─> RUNNING <─> IDLE ─ pass withdraws ─> STOPPING
-                                                    ^                                  │
+                                                    ^  <────── pass resumes ──────────  │
     STARTING <────────────── pass starts ─────── STOPPED <──────── pass stops ─────────┘
 
-Reports move a worker from its first report on (`after_report`); a scaling pass withdraws,
-stops, starts and destroys (`withdraw`, `mark_stopped`, `mark_started`, `put_back`). Only a
-SERVING worker is routed to.
+Reports move a worker from its first report on (`after_report`); a scaling pass withdraws
+(or drains), resumes, stops, starts and destroys (`withdraw`, `drain`, `resume`,
+`mark_stopped`, `mark_started`, `put_back`). Only a SERVING worker is routed to; a STOPPING
+one serves what was queued at it until a pass stops or destroys it.
 """
 from __future__ import annotations
 
@@ -94,6 +95,20 @@ def withdraw(worker: Worker) -> bool:
     idle = Worker.routed_load.does_not_exist() | (Worker.routed_load == 0)
     queue_empty = Worker.queue_load.does_not_exist() | (Worker.queue_load == 0)
     return update_existing(worker, [Worker.status.set(Status.STOPPING)], idle & queue_empty)
+
+
+def drain(worker: Worker) -> bool:
+    """Take a serving worker out of routing (STOPPING) though work is queued at it: it serves
+    that, and a later pass that sees it served stops it. False if it is neither serving nor
+    draining any more."""
+    return update_existing(worker, [Worker.status.set(Status.STOPPING)], Worker.status.is_in(*SERVING, Status.STOPPING))
+
+
+def resume(worker: Worker) -> bool:
+    """A draining worker back in routing. False if it is no longer draining."""
+    busy = float(worker.queue_load or 0) + float(worker.routed_load or 0) > 0
+    status = Status.RUNNING if busy else Status.IDLE
+    return update_existing(worker, [Worker.status.set(status)], Worker.status == Status.STOPPING)
 
 
 def put_back(worker: Worker, status: str) -> None:

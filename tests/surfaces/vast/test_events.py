@@ -43,7 +43,7 @@ def test_a_report_that_changes_nothing_of_the_lifecycle_logs_nothing(api, group)
 def test_levels_add_detail_as_the_cli_numbers_them(api, group):
     save(group, "launch", "ok", "capacity 0.0 below target 5.0", t=1_000_000, offer_id=77, instance_id=9)
     save(group, "start", "failed: the machine is gone", t=1_000_001)
-    save(group, "stop", "skipped: requests reached it since the pass read it", t=1_000_002)
+    save(group, "stop", "skipped: it is no longer serving", t=1_000_002)
     log = group_logs(api, group)
     assert [len(log[level].splitlines()) for level in logs.LEVELS] == [1, 2, 3, 3]
     assert "launch: ok (capacity 0.0 below target 5.0)" in log["info0"]
@@ -142,6 +142,6 @@ def test_a_report_that_logs_an_event_still_costs_two_requests(api, group, dynamo
 def test_tail_counts_each_levels_own_lines(api, group):
     save(group, "launch", reason="the one that took effect", t=1_000_000)
     for i in range(3):
-        save(group, "stop", "skipped: requests reached it since the pass read it", t=1_000_001 + i)
+        save(group, "stop", "skipped: it is no longer serving", t=1_000_001 + i)
     log = group_logs(api, group, tail=1)
     assert "the one that took effect" in log["info0"] and "skipped" in log["trace"]
