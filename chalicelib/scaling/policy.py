@@ -93,6 +93,7 @@ class Thresholds:
     recur_tolerance_s: float = 20.0  # how far from the period an onset may fall and still recur
     recur_min_period_s: float = 120.0  # jumps closer than this are not a recurring load
     recur_same_base: float = 0.5  # jumps recur from about the same load: their bases within this share of the rise
+    drain_timeout_s: float = 300.0  # a draining worker goes this long after it left routing, its queue served or not
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class WorkerState:
     restart_s: float | None = None  # its last start from stopped took this long to serve, as it reported
     outdated: bool = False  # launched before the group's rolling update: to be replaced
     replaces: int | None = None  # the outdated worker a rolling update launched it for
+    draining_since: float | None = None  # draining: when it left routing
 
 
 @dataclass(frozen=True)
@@ -551,14 +553,21 @@ def _scale_down(fleet: _Fleet, snapshot: Snapshot, target: float, keep_capacity:
 
 
 def _finish_draining(fleet: _Fleet, snapshot: Snapshot, keep_capacity: float) -> None:
-    """A draining worker goes once nothing is queued at it: outdated ones are destroyed, the
-    others stopped or destroyed as `_remove` says."""
-    for w in [w for w in fleet.draining if not w.busy and w.managed]:
+    """A draining worker goes once nothing is queued at it, or drain_timeout_s after it left
+    routing (a request stuck at it does not keep it forever): outdated ones are destroyed,
+    the others stopped or destroyed as `_remove` says."""
+    timeout = snapshot.thresholds.drain_timeout_s
+    for w in [w for w in fleet.draining if w.managed]:
+        waited = snapshot.now - w.draining_since if w.draining_since is not None else 0.0
+        if w.busy and waited < timeout:
+            continue
         fleet.draining.remove(w)
+        why = f"still busy {waited:.0f} s after it left routing (drain_timeout_s {timeout:.0f})" if w.busy \
+            else "drained"
         if w.outdated:
-            fleet.actions.append(Action("destroy", "drained: outdated", worker_id=w.id))
+            fleet.actions.append(Action("destroy", f"{why}: outdated", worker_id=w.id))
         else:
-            _remove(fleet, snapshot, w, "drained", keep_capacity)
+            _remove(fleet, snapshot, w, why, keep_capacity)
 
 
 def _remove(fleet: _Fleet, snapshot: Snapshot, worker: WorkerState, reason: str, keep_capacity: float) -> None:

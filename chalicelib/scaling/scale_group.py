@@ -248,12 +248,12 @@ class Actuator:
              "resume": self._resume}[action.kind](action, worker)
 
     def _withdraw(self, action: str, reason: str, worker: Worker) -> bool:
-        """Out of routing before it goes: True if nothing is queued at it, so it goes now.
-        Otherwise it drains (out of routing, serving its queue), and the pass that sees the
-        queue served lets it go."""
-        if withdraw(worker):
+        """Out of routing before it goes: True if nothing is queued at it, or it was draining
+        already (the policy saw its queue served, or waited long enough), so it goes now.
+        Otherwise it drains (out of routing, serving its queue), and a later pass lets it go."""
+        if worker.status == Status.STOPPING or withdraw(worker, self.now):
             return True
-        if drain(worker):
+        if drain(worker, self.now):
             self.record(action, reason, "draining: requests are queued at it; it goes once they are served", worker)
         else:
             self.record(action, reason, "skipped: it is no longer serving", worker)

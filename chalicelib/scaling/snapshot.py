@@ -52,6 +52,7 @@ def worker_state(worker: Worker, group: WorkerGroup, now: float) -> policy.Worke
         restart_s=float(worker.restart_s) if worker.restart_s else None,
         outdated=int(worker.generation or 0) < int(group.generation or 0),
         replaces=int(worker.replaces) if worker.replaces is not None else None,
+        draining_since=float(worker.withdrawn_at) if status == Status.STOPPING and worker.withdrawn_at else None,
     )
 
 

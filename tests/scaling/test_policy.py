@@ -247,6 +247,14 @@ def test_a_draining_worker_goes_once_nothing_is_queued_at_it_and_counts_as_cold_
     assert kinds(plan([*serving, draining(3, busy=False)], steady(18.0))) == [("destroy", 3)]
 
 
+def test_a_draining_worker_still_busy_goes_drain_timeout_s_after_it_left_routing():
+    stuck = [worker(1), worker(2), draining(3, draining_since=NOW - 299)]
+    assert plan(stuck, steady(18.0)).actions == ()
+    result = plan(stuck, steady(18.0), drain_timeout_s=120.0)
+    assert kinds(result) == [("destroy", 3)]
+    assert result.actions[0].reason == "still busy 299 s after it left routing (drain_timeout_s 120); cold pool full"
+
+
 def test_a_draining_worker_is_put_back_in_routing_before_a_stopped_one_starts():
     workers = [worker(1), draining(2), worker(3, "stopped")]
     result = plan(workers, steady(18.0), current_load=18.0, cold_mult=1.5)

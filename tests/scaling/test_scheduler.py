@@ -391,6 +391,7 @@ def test_a_worker_that_requests_reached_after_the_pass_read_it_drains_then_stops
     assert [(d.action, d.outcome) for d in outcomes] == [
         ("stop", "draining: requests are queued at it; it goes once they are served")]
     drained = next(w for w in records(group) if w.status == "stopping")  # out of routing at once
+    assert drained.withdrawn_at == T0 + 120
     assert sorted(w.status for w in records(group)) == ["idle", "idle", "stopping"] and len(fake.live()) == 3
     monkeypatch.setattr(Actuator, "act", real_act)
     assert scheduler.run_pass(vast, now=T0 + 125).count("stop") == 0  # its queue is not served yet
@@ -401,6 +402,21 @@ def test_a_worker_that_requests_reached_after_the_pass_read_it_drains_then_stops
     assert {w.status for w in records(group) if w.worker_id == drained.worker_id} == {"stopped"}
 
 
+def test_a_draining_worker_whose_queue_is_never_served_goes_after_drain_timeout_s(fake, vast, group, monkeypatch):
+    scheduler.run_pass(vast, now=T0)
+    boot(fake, T0 + 60)
+    set_min_load(group, 18)  # target 20: one of the three goes
+    stuck = records(group)[0]
+    stuck.update(actions=[Worker.status.set("stopping"), Worker.withdrawn_at.set(T0 + 100),
+                          Worker.queue_load.set(3)])  # a request stuck at it
+    monkeypatch.setenv("DRAIN_TIMEOUT_S", "60")
+    assert scheduler.run_pass(vast, now=T0 + 150).count("stop") == 0
+    report = scheduler.run_pass(vast, now=T0 + 160)
+    assert report.count("stop") == 1
+    [gone] = [w for w in records(group) if w.worker_id == stuck.worker_id]
+    assert gone.status == "stopped" and gone.withdrawn_at is None
+
+
 def test_a_draining_worker_is_put_back_in_routing_when_capacity_is_wanted_again(fake, vast, group, monkeypatch):
     scheduler.run_pass(vast, now=T0)
     boot(fake, T0 + 60)
@@ -408,7 +424,8 @@ def test_a_draining_worker_is_put_back_in_routing_when_capacity_is_wanted_again(
     left.update(actions=[Worker.status.set("stopping"), Worker.routed_load.add(5)])  # draining, its queue not served
     report = scheduler.run_pass(vast, now=T0 + 120)  # the group still needs all three
     assert report.count("resume") == 1 and {w.status for w in records(group)} == {"idle", "running"}
-    assert {w.status for w in records(group) if w.worker_id == left.worker_id} == {"running"}
+    [back] = [w for w in records(group) if w.worker_id == left.worker_id]
+    assert back.status == "running" and back.withdrawn_at is None
 
 
 def test_a_stop_the_provider_refuses_puts_the_worker_back_in_routing(fake, vast, group, monkeypatch):

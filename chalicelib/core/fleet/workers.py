@@ -86,7 +86,7 @@ def register_worker(group: WorkerGroup, instance_id: int | None = None, now: flo
     return worker, token
 
 
-def withdraw(worker: Worker) -> bool:
+def withdraw(worker: Worker, now: float) -> bool:
     """Take a serving worker out of routing (STOPPING), unless work reached it since it was read.
 
     One conditional write; routing only adds work to a SERVING worker, also with a conditional
@@ -94,31 +94,38 @@ def withdraw(worker: Worker) -> bool:
     """
     idle = Worker.routed_load.does_not_exist() | (Worker.routed_load == 0)
     queue_empty = Worker.queue_load.does_not_exist() | (Worker.queue_load == 0)
-    return update_existing(worker, [Worker.status.set(Status.STOPPING)], idle & queue_empty)
+    return update_existing(worker, _leaving(now), idle & queue_empty)
 
 
-def drain(worker: Worker) -> bool:
+def drain(worker: Worker, now: float) -> bool:
     """Take a serving worker out of routing (STOPPING) though work is queued at it: it serves
     that, and a later pass that sees it served stops it. False if it is neither serving nor
     draining any more."""
-    return update_existing(worker, [Worker.status.set(Status.STOPPING)], Worker.status.is_in(*SERVING, Status.STOPPING))
+    return update_existing(worker, _leaving(now), Worker.status.is_in(*SERVING, Status.STOPPING))
+
+
+def _leaving(now: float) -> list:
+    """STOPPING, since when it first left routing (kept while it drains)."""
+    return [Worker.status.set(Status.STOPPING), Worker.withdrawn_at.set(Worker.withdrawn_at | now)]
 
 
 def resume(worker: Worker) -> bool:
     """A draining worker back in routing. False if it is no longer draining."""
     busy = float(worker.queue_load or 0) + float(worker.routed_load or 0) > 0
     status = Status.RUNNING if busy else Status.IDLE
-    return update_existing(worker, [Worker.status.set(status)], Worker.status == Status.STOPPING)
+    return update_existing(worker, [Worker.status.set(status), Worker.withdrawn_at.remove()],
+                           Worker.status == Status.STOPPING)
 
 
 def put_back(worker: Worker, status: str) -> None:
-    """A withdrawn worker whose machine is still up serves again, as it was."""
-    update_existing(worker, [Worker.status.set(status)])
+    """A withdrawn worker whose machine is still up is as it was: serving again, or draining."""
+    back = [] if status == Status.STOPPING else [Worker.withdrawn_at.remove()]
+    update_existing(worker, [Worker.status.set(status), *back])
 
 
 def mark_stopped(worker: Worker, now: float) -> None:
     """Its machine stopped: kept STOPPED for STOPPED_RETENTION, nothing routed to it is owed."""
-    update_existing(worker, [Worker.status.set(Status.STOPPED), Worker.routed_load.set(0),
+    update_existing(worker, [Worker.status.set(Status.STOPPED), Worker.routed_load.set(0), Worker.withdrawn_at.remove(),
                              Worker.expires_at.set(epoch(now + settings.stopped_retention_s()))])
 
 

@@ -143,6 +143,7 @@ class Worker(Model):
     restart_s = NumberAttribute(null=True)  # its last start from stopped took this long to serve (its loadtime)
     loaded_at = NumberAttribute(default=0)
     started_at = NumberAttribute()
+    withdrawn_at = NumberAttribute(null=True)  # when a pass took it out of routing to stop it (STOPPING)
     last_report_at = NumberAttribute(default=0)
     expires_at = TTLAttribute()
     by_endpoint = WorkersByEndpoint()
