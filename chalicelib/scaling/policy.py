@@ -289,7 +289,7 @@ def decide(snapshot: Snapshot) -> Plan:
         draining=[w for w in remaining if w.status == DRAINING],
     )
     if group.endpoint_state == "stopped":
-        for w in fleet.active + [w for w in fleet.draining if not w.busy]:
+        for w in fleet.active + [w for w in fleet.draining if _drained(w, snapshot)]:
             if w.managed:
                 fleet.actions.append(Action("stop", "endpoint is stopped", worker_id=w.id))
         for w in fleet.warming:
@@ -552,18 +552,26 @@ def _scale_down(fleet: _Fleet, snapshot: Snapshot, target: float, keep_capacity:
         _remove(fleet, snapshot, w, f"capacity {serving:.1f} above what load needs ({target:.1f})", keep_capacity)
 
 
-def _finish_draining(fleet: _Fleet, snapshot: Snapshot, keep_capacity: float) -> None:
-    """A draining worker goes once nothing is queued at it, or drain_timeout_s after it left
-    routing (a request stuck at it does not keep it forever): outdated ones are destroyed,
-    the others stopped or destroyed as `_remove` says."""
+def _drained(worker: WorkerState, snapshot: Snapshot) -> str | None:
+    """Why a draining worker may go now: nothing is queued at it, or it left routing
+    drain_timeout_s ago (a request stuck at it does not keep it forever). None: not yet."""
+    if not worker.busy:
+        return "drained"
     timeout = snapshot.thresholds.drain_timeout_s
+    waited = snapshot.now - worker.draining_since if worker.draining_since is not None else 0.0
+    if waited >= timeout:
+        return f"still busy {waited:.0f} s after it left routing (drain_timeout_s {timeout:.0f})"
+    return None
+
+
+def _finish_draining(fleet: _Fleet, snapshot: Snapshot, keep_capacity: float) -> None:
+    """A draining worker goes once `_drained`: outdated ones are destroyed, the others
+    stopped or destroyed as `_remove` says."""
     for w in [w for w in fleet.draining if w.managed]:
-        waited = snapshot.now - w.draining_since if w.draining_since is not None else 0.0
-        if w.busy and waited < timeout:
+        why = _drained(w, snapshot)
+        if why is None:
             continue
         fleet.draining.remove(w)
-        why = f"still busy {waited:.0f} s after it left routing (drain_timeout_s {timeout:.0f})" if w.busy \
-            else "drained"
         if w.outdated:
             fleet.actions.append(Action("destroy", f"{why}: outdated", worker_id=w.id))
         else:

@@ -255,6 +255,11 @@ def test_a_draining_worker_still_busy_goes_drain_timeout_s_after_it_left_routing
     assert result.actions[0].reason == "still busy 299 s after it left routing (drain_timeout_s 120); cold pool full"
 
 
+def test_a_stopped_endpoint_stops_its_draining_workers_once_drained_or_timed_out():
+    workers = [draining(1), draining(2, busy=False), draining(3, draining_since=NOW - 300)]
+    assert kinds(plan(workers, steady(0.0), endpoint_state="stopped")) == [("stop", 2), ("stop", 3)]
+
+
 def test_a_draining_worker_is_put_back_in_routing_before_a_stopped_one_starts():
     workers = [worker(1), draining(2), worker(3, "stopped")]
     result = plan(workers, steady(18.0), current_load=18.0, cold_mult=1.5)
