@@ -57,18 +57,18 @@ def worker_state(worker: Worker, group: WorkerGroup, now: float) -> policy.Worke
 
 
 def queued_and_arriving(workers: list[Worker], now: float) -> tuple[float, float]:
-    """Work queued at the live workers now, and the rate arriving at those in routing (not
-    draining): their last reports, plus what /route/ sent them since, less what they have
-    served since at their benchmarked perf."""
+    """Work queued at the live workers in routing now, and the rate arriving at them: their
+    last reports, plus what /route/ sent them since, less what they have served since at their
+    benchmarked perf. A draining worker's queue is its own to serve: more capacity elsewhere
+    would not drain it."""
     backlog = arriving = 0.0
     for w in workers:
-        if w.status == Status.STOPPED or not w.is_live(now):
+        if w.status in (Status.STOPPED, Status.STOPPING) or not w.is_live(now):
             continue
         since = max(now - float(w.last_report_at or 0), 1.0)
         routed = float(w.routed_load or 0)
         backlog += max(float(w.queue_load or 0) + routed - float(w.max_perf or 0) * since, 0.0)
-        if w.status != Status.STOPPING:  # draining: out of routing, what arrives goes elsewhere
-            arriving += max(float(w.cur_load or 0), routed / since)
+        arriving += max(float(w.cur_load or 0), routed / since)
     return backlog, arriving
 
 

@@ -370,9 +370,9 @@ def test_the_snapshot_counts_work_queued_and_arriving_from_reports_and_routing()
         worker(queue_load=50.0, routed_load=40.0, cur_load=8.0),  # 90 queued, 40 served since; 40 routed in 4 s
         worker(queue_load=10.0, routed_load=0.0, cur_load=9.0),  # drained since its report
         worker(queue_load=500.0, routed_load=0.0, cur_load=9.0, status="stopped"),  # not serving: not counted
-        worker(queue_load=60.0, routed_load=0.0, cur_load=9.0, status="stopping"),  # draining: its queue only
+        worker(queue_load=60.0, routed_load=0.0, cur_load=9.0, status="stopping"),  # draining: its own to serve
     ]
-    assert queued_and_arriving(workers, T0) == (50.0 + 20.0, 10.0 + 9.0)
+    assert queued_and_arriving(workers, T0) == (50.0, 10.0 + 9.0)
 
 
 def test_a_worker_that_requests_reached_after_the_pass_read_it_drains_then_stops(fake, vast, group, monkeypatch):
