@@ -204,8 +204,12 @@ def _inactive(snapshot: Snapshot) -> bool:
     if timeout is None:
         return False
     since = snapshot.now - timeout
-    covered = bool(snapshot.load) and snapshot.load[0][0] <= since
-    return covered and _peak(snapshot.load, since) == 0
+    return _covered(snapshot, since) and _peak(snapshot.load, since) == 0
+
+
+def _covered(snapshot: Snapshot, since: float) -> bool:
+    """Whether the load history reaches back to `since`: no reports is not no load."""
+    return bool(snapshot.load) and snapshot.load[0][0] <= since
 
 
 def _price_per_perf(worker: WorkerState) -> float:
@@ -539,8 +543,12 @@ def _scale_down(fleet: _Fleet, snapshot: Snapshot, target: float, keep_capacity:
 
     Only capacity already serving counts: warming workers are not yet proven. Workers with
     nothing queued go first; one with requests in flight drains before it goes. While an
-    outdated worker serves, only outdated ones are removed (not a newer one).
+    outdated worker serves, only outdated ones are removed (not a newer one). Nothing goes
+    before the load history covers scale_down_delay_s: a fleet found serving (a warm start, a
+    control plane redeployed) is not torn down before reports tell what it serves.
     """
+    if not _covered(snapshot, snapshot.now - snapshot.thresholds.scale_down_delay_s):
+        return
     ours = [w for w in fleet.active if w.managed]
     if any(w.outdated for w in ours):
         ours = [w for w in ours if w.outdated]

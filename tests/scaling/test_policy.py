@@ -267,6 +267,14 @@ def test_a_draining_worker_is_put_back_in_routing_before_a_stopped_one_starts():
     assert kinds(plan(workers, steady(27.0), current_load=27.0, cold_mult=1.5)) == [("resume", 2), ("start", 3)]
 
 
+def test_a_fleet_found_serving_is_not_scaled_down_before_the_load_history_covers_the_delay():
+    # A warm start, or a control plane redeployed: no reports yet is not no load.
+    serving = [worker(1), worker(2), worker(3)]
+    assert [k for k, _ in kinds(plan(serving, ()))] == []
+    assert [k for k, _ in kinds(plan(serving, ((NOW - 50, 0.0),)))] == []  # 50 s of a 60 s delay
+    assert [k for k, _ in kinds(plan(serving, ((NOW - 60, 0.0),)))] == ["destroy", "destroy"]
+
+
 def test_a_worker_started_within_pool_keep_s_is_stopped_not_destroyed_as_surplus():
     # Relaunching costs more than keeping a stopped machine that long (cluster-autoscaler
     # waits after a scale-up for the same reason). cold_mult 1: the pool has no room for it.
