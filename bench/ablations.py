@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import sys
 import time
+from dataclasses import replace
 from multiprocessing import Pool
 from pathlib import Path
 from unittest import mock
@@ -35,7 +36,16 @@ class NoRise(Production):
 
     def decide(self, view):
         actions = super().decide(view)
-        self.memory = tuple(policy.Hour(h.start, h.peak) for h in self.memory)
+        self.memory = tuple(replace(h, rise=0.0) for h in self.memory)
+        return actions
+
+
+class DayPeakPool(Production):
+    """The pool holds the day's peak, as if the load had reached each hour's peak within a lead time."""
+
+    def decide(self, view):
+        actions = super().decide(view)
+        self.memory = tuple(replace(h, surge=max(h.surge, h.peak)) for h in self.memory)
         return actions
 
 
@@ -63,7 +73,8 @@ VARIANTS = {
     "no wake: the schedule's passes only": (NoWake, {}, {}),
     "the queue as it is now, not as it will be when cold workers serve":
         (Production, {}, {"_queue_to_drain": queued_now}),
-    "no headroom above the day's peak (`POOL_HEADROOM=0`)": (Production, {"pool_headroom": 0.0}, {}),
+    "the pool holds the day's peak, not what the load can reach within a lead time": (DayPeakPool, {}, {}),
+    "no headroom above what the pool holds (`POOL_HEADROOM=0`)": (Production, {"pool_headroom": 0.0}, {}),
     "the pool remembers 1 hour, not 24 (`POOL_MEMORY_S=3600`)": (Production, {"pool_memory_s": 3600.0}, {}),
     "cold workers trimmed at the pool's goal, young ones too (`POOL_KEEP_S=0`)": (Production, {"pool_keep_s": 0.0}, {}),
     "serving follows the 2-minute peak (`SCALE_DOWN_DELAY_S=120`)": (Production, {"scale_down_delay_s": 120.0}, {}),

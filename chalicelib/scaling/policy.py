@@ -9,8 +9,9 @@ Capacity is in work units per second. A snapshot carries the group's settings
 users expect (scale_down_delay_s, pool_memory_s and pool_headroom are thresholds):
     serving target = max(load over the last scale_down_delay_s, load now, min_load) / target_util
     total capacity (serving + stopped "cold" workers) = cold_mult x target, and at least
-        (1 + pool_headroom) x the peak of the last pool_memory_s (a day) / target_util,
-        and min_cold_load / target_util
+        (1 + pool_headroom) x what the load can reach before a launch serves / target_util
+        (what served within pool_keep_s, raised by the largest rise within lead_time_s of
+        the last pool_memory_s, a day; never above that day's peak), and min_cold_load / target_util
     cold_workers: workers kept (serving or stopped) before any is destroyed
     test_workers: machines tried at once while no offer's performance is known
     perf_hint: what one worker serves, declared by the owner (or else what the offers
@@ -76,11 +77,11 @@ class Thresholds:
     loading_deadline_s: float = 1200.0  # a worker still not serving after this is replaced
     min_reliability: float = 0.7  # below this success rate a worker is replaced
     prediction_window_s: float = 300.0  # the peak of this much history is the base prediction
-    lead_time_s: float = 180.0  # a rising trend is projected this far ahead (a cold launch)
+    lead_time_s: float = 180.0  # a cold launch: a rising trend is projected this far; the pool meets rises within it
     scale_down_delay_s: float = 60.0  # serving capacity follows the peak of this window: cold ones start fast
-    pool_memory_s: float = 86400.0  # the cold pool keeps capacity for the peak of this much history
+    pool_memory_s: float = 86400.0  # the cold pool remembers this much history: its peak and its sharpest rise
     pool_keep_s: float = 5400.0  # a stopped worker costs a relaunch in this long: kept if needed within it
-    pool_headroom: float = 0.5  # the pool holds this much above the day's peak: a larger burst, and its queue
+    pool_headroom: float = 0.5  # the pool holds this much above the load it meets: a larger burst, and its queue
     restart_s: float = 30.0  # a stopped worker serves again this long after its start, until workers report it
     restart_spare: float = 0.1  # starts for a queue or a foreseen jump start this share more: some machines are gone
     recur_headroom: float = 0.2  # the pool holds this share above a foreseen jump (not pool_headroom: no burst)
@@ -128,11 +129,13 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Hour:
-    """One hour of the policy's memory: its peak load, and the largest jump from idle in it."""
+    """One hour of the policy's memory: its peak load, the largest jump from idle in it, and
+    its largest rise within lead_time_s (a surge: what launches could not follow)."""
 
     start: float
     peak: float
     rise: float = 0.0
+    surge: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -377,14 +380,17 @@ def _pool(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.For
         pool = max(group.cold_mult * base / group.target_util, floor,
                    (1 + thresholds.recur_headroom) * (base + forecast.rise) / group.target_util)
         return pool, pool + (_expected_perf(snapshot) or 0.0)
-    # Stopped workers cost little: the pool also holds headroom above the day's peak load (as
-    # seen, not min_load's floor), for a burst larger than any seen and for the queue that
-    # builds while cold workers start.
-    remembered = max([h.peak for h in memory] + [projected])
+    # Stopped workers cost little: the pool holds what the load can reach before a launch
+    # serves (as seen, not min_load's floor), with headroom for a burst larger than any seen
+    # and for the queue that builds while cold workers start. A peak the load climbed to
+    # slowly is not held once older than pool_keep_s: launches follow such a climb.
+    lately = max((h.peak for h in memory if h.start >= now - thresholds.pool_keep_s - PEAK_BUCKET_S), default=0.0)
+    surge = max((h.surge for h in memory), default=0.0)
+    reach = min(lately + surge, max((h.peak for h in memory), default=0.0))  # memory holds the load now
+    remembered = max(reach, projected)
     pool = max(group.cold_mult * target, (1 + thresholds.pool_headroom) * remembered / group.target_util, floor)
     # Relaunching costs more than keeping a stopped machine for pool_keep_s: keep what the
     # pool wanted lately, so a wobbling target does not fill and trim it over and over.
-    lately = max((h.peak for h in memory if h.start >= now - thresholds.pool_keep_s - PEAK_BUCKET_S), default=0.0)
     return pool, max(pool, group.cold_mult * lately / group.target_util)
 
 
@@ -422,14 +428,17 @@ def _ready_floor(memory: tuple[Hour, ...], group: GroupSettings, restart_s: floa
 
 def remember(snapshot: Snapshot, thresholds: Thresholds) -> tuple[Hour, ...]:
     """The policy's memory over `pool_memory_s`, hour by hour, kept by its caller: the peak
-    load, and the load arriving when it jumped from idle (nothing in the complete samples
-    of the last idle_window_s, something now)."""
+    load, the load arriving when it jumped from idle (nothing in the complete samples of the
+    last idle_window_s, something now), and the largest rise over the lowest sample of the
+    lead_time_s before (none without an earlier sample: no reports is not no load)."""
     hours = {h.start: h for h in snapshot.memory}
 
     def note(t: float, peak: float, rise: float = 0.0) -> None:
         start = t // PEAK_BUCKET_S * PEAK_BUCKET_S
         old = hours.get(start, Hour(start, 0.0))
-        hours[start] = Hour(start, max(old.peak, peak), max(old.rise, rise))
+        before = [v for u, v in snapshot.load if t - thresholds.lead_time_s <= u < t]
+        surge = peak - min(before) if before else 0.0
+        hours[start] = Hour(start, max(old.peak, peak), max(old.rise, rise), max(old.surge, surge))
 
     for t, value in snapshot.load:
         note(t, value)

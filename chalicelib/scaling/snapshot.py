@@ -88,7 +88,10 @@ def build_snapshot(group: WorkerGroup, endpoint: Endpoint, workers: list[Worker]
                    now: float) -> policy.Snapshot:
     """The snapshot the policy decides on for `group`, from its rows and the endpoint's `load`."""
     knobs, limits = group_settings(group, endpoint), thresholds()
-    memory = tuple(policy.Hour(float(h.start), float(h.peak), float(h.rise or 0)) for h in group.memory or ())
+    # An hour kept before surges were (none on the row) counts as one the load surged to its
+    # peak in: the pool holds it, as it did then.
+    memory = tuple(policy.Hour(float(h.start), float(h.peak), float(h.rise or 0),
+                               float(h.peak if h.surge is None else h.surge)) for h in group.memory or ())
     jumps = tuple(recurrence.Jump(float(j.at), float(j.base), float(j.level)) for j in group.jumps or ())
     backlog, current = queued_and_arriving(workers, now)
     return policy.Snapshot(now, knobs, limits, tuple(worker_state(w, group, now) for w in workers), load,

@@ -202,18 +202,42 @@ def test_capacity_is_held_while_the_recent_peak_still_needs_it():
     assert [k for k, _ in kinds(plan(workers, load))] == ["stop"] * 3
 
 
-def test_the_cold_pool_remembers_the_peak_of_the_day_hour_by_hour():
-    yesterday_evening = (Hour(NOW - 30 * 3600, 200.0), Hour(NOW - 20 * 3600, 90.0))  # the first is over 24 h old
+def test_the_cold_pool_holds_what_the_load_can_reach_before_a_launch_serves():
+    # Yesterday evening the load rose by 60 within a lead time, to a peak of 90; now 18 arrives.
+    yesterday_evening = (Hour(NOW - 30 * 3600, 200.0, surge=150.0), Hour(NOW - 20 * 3600, 90.0, surge=60.0))
     result = plan([worker(1), worker(2)], steady(18.0), offers=offers(*[1.0] * 10), memory=yesterday_evening)
-    # target 20 is served; the pool holds 90 / 0.9 = 100 in all: eight more machines
-    assert [k for k, _ in kinds(result)] == ["launch"] * 8
-    assert result.memory == (Hour(NOW - 20 * 3600, 90.0), Hour(NOW // PEAK_BUCKET_S * PEAK_BUCKET_S, 18.0))
-    # with headroom of half the peak above it (the default): 1.5 x 90 / 0.9 = 150, thirteen more
+    # the first hour is over 24 h old; 18 + 60 = 78 can come before a launch serves: 78 / 0.9 = 86.7
+    # in all, seven more machines
+    assert [k for k, _ in kinds(result)] == ["launch"] * 7
+    assert result.memory == (Hour(NOW - 20 * 3600, 90.0, surge=60.0),
+                             Hour(NOW // PEAK_BUCKET_S * PEAK_BUCKET_S, 18.0))
+    # with headroom of half again above it (the default): 1.5 x 78 / 0.9 = 130, eleven more
     result = plan([worker(1), worker(2)], steady(18.0), offers=offers(*[1.0] * 20), memory=yesterday_evening,
                   pool_headroom=0.5)
-    assert [k for k, _ in kinds(result)] == ["launch"] * 13
+    assert [k for k, _ in kinds(result)] == ["launch"] * 11
+    # never above the day's peak: a rise of 60 from 40 reaches 90, not 100
+    assert len(plan([worker(1), worker(2)], steady(40.0), offers=offers(*[1.0] * 10), memory=yesterday_evening)
+               .actions) == 8  # 90 / 0.9 = 100 in all, 20 of it serving
     # the headroom is over load seen, not over min_load's floor: 27 / 0.9 = 30, three workers
     assert len(plan([], NO_LOAD, offers=offers(*[1.0] * 9), min_load=27.0, pool_headroom=0.5).actions) == 3
+
+
+def test_a_peak_the_load_rose_to_slowly_is_not_held_once_older_than_pool_keep_s():
+    # The same evening peak of 90, reached by a slow climb: launches follow such a rise back.
+    slow_evening = (Hour(NOW - 20 * 3600, 90.0, surge=5.0),)
+    result = plan([worker(1), worker(2)], steady(18.0), offers=offers(*[1.0] * 10), memory=slow_evening)
+    assert kinds(result) == [("launch", 100)]  # (18 + 5) / 0.9 = 25.6: the two workers and a third
+    recent = (Hour(NOW // PEAK_BUCKET_S * PEAK_BUCKET_S - PEAK_BUCKET_S, 90.0, surge=5.0),)  # within pool_keep_s
+    result = plan([worker(1), worker(2)], steady(18.0), offers=offers(*[1.0] * 10), memory=recent)
+    assert len(result.actions) == 8  # 90 / 0.9 = 100 in all
+
+
+def test_each_pass_notes_the_largest_rise_within_a_lead_time():
+    climbing = tuple((NOW - 60 * i, 80.0 if i < 2 else 20.0) for i in reversed(range(10)))  # 20, then 80
+    assert plan([worker(1)], climbing, offers=offers(*[1.0] * 20)).memory[-1].surge == 60.0
+    assert plan([worker(1)], steady(20.0), offers=offers(*[1.0] * 20)).memory[-1].surge == 0.0
+    # the first sample has nothing before it: no reports is not no load
+    assert plan([], ((NOW, 50.0),), offers=offers(*[1.0] * 20)).memory[-1].surge == 0.0
 
 
 def test_min_cold_load_is_a_floor_on_the_cold_pool():
@@ -446,9 +470,14 @@ def test_the_cold_pool_fills_to_the_target_but_trims_only_above_the_recent_peak(
                worker(6, "stopped"), worker(7, "stopped")]
     result = plan(workers, steady(18.0), offers=offers(1.0), cold_mult=2.0, memory=earlier)
     assert result.target_capacity == 20.0 and result.actions == ()
-    much_earlier = (Hour(NOW - 5 * 3600, 45.0),)  # older than pool_keep_s: only the peak itself is kept (50)
+    # older than pool_keep_s, a peak the load left slowly is not kept: 2 x 20 = 40, three stopped go
+    much_earlier = (Hour(NOW - 5 * 3600, 45.0),)
     result = plan(workers, steady(18.0), offers=offers(1.0), cold_mult=2.0, memory=much_earlier)
-    assert [k for k, _ in kinds(result)] == ["destroy", "destroy"]
+    assert [k for k, _ in kinds(result)] == ["destroy"] * 3
+    # one it surged to within a lead time is kept (18 + 27 = 45: 50 in all), two go
+    surged = (replace(much_earlier[0], surge=27.0),)
+    result = plan(workers, steady(18.0), offers=offers(1.0), cold_mult=2.0, memory=surged)
+    assert [k for k, _ in kinds(result)] == ["destroy"] * 2
 
 
 def test_workers_their_owners_brought_count_as_capacity_but_are_never_stopped_or_destroyed():

@@ -12,7 +12,7 @@ from chalicelib.core.auth.credentials import Principal
 from chalicelib.core.fleet import worker_status
 from chalicelib.core.fleet.endpoints import create_endpoint
 from chalicelib.core.fleet.worker_groups import create_group
-from chalicelib.core.store import Endpoint, Event, Worker, WorkerGroup
+from chalicelib.core.store import Endpoint, Event, LoadHour, Worker, WorkerGroup
 from chalicelib.providers import Instance, ProviderAuthError, ProviderError
 from chalicelib.providers.vast import VastProvider
 from chalicelib.scaling import policy, recurrence, scale_group, scheduler
@@ -336,11 +336,14 @@ def test_the_policy_memory_is_kept_on_the_group_row(fake, vast, group, monkeypat
     real = policy.decide
     monkeypatch.setattr(policy, "decide", lambda snapshot: seen.append(snapshot) or real(snapshot))
     scheduler.run_pass(vast, now=T0)
-    stored = WorkerGroup.get(int(group.account_id), int(group.group_id)).memory
-    assert [(h.start, h.peak, h.rise) for h in stored] == [(T0 // 3600 * 3600, 0.0, 0.0)]
+    row = WorkerGroup.get(int(group.account_id), int(group.group_id))
+    assert [(h.start, h.peak, h.rise, h.surge) for h in row.memory] == [(T0 // 3600 * 3600, 0.0, 0.0, 0.0)]
+    earlier = policy.Hour(T0 // 3600 * 3600 - 3600, 50.0, rise=40.0, surge=30.0)
+    row.update(actions=[WorkerGroup.memory.set([LoadHour(start=h.start, peak=h.peak, rise=h.rise, surge=h.surge)
+                                                for h in (earlier, policy.Hour(T0 // 3600 * 3600, 0.0))])])
     records(group)[0].update(actions=[Worker.restart_s.set(22.0)])  # as a restarted worker reported it
     scheduler.run_pass(vast, now=T0 + 60)
-    assert seen[-1].memory == (policy.Hour(T0 // 3600 * 3600, 0.0),)
+    assert seen[-1].memory == (earlier, policy.Hour(T0 // 3600 * 3600, 0.0))
     assert [w.restart_s for w in seen[-1].workers if w.restart_s] == [22.0]
 
 

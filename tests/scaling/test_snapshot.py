@@ -6,9 +6,9 @@ from dataclasses import fields
 from datetime import UTC, datetime
 
 from chalicelib.core import settings
-from chalicelib.core.store import Endpoint, Worker, WorkerGroup
+from chalicelib.core.store import Endpoint, LoadHour, Worker, WorkerGroup
 from chalicelib.scaling import policy
-from chalicelib.scaling.snapshot import group_settings, thresholds, worker_state
+from chalicelib.scaling.snapshot import build_snapshot, group_settings, thresholds, worker_state
 
 
 def test_every_threshold_the_environment_may_set_is_a_threshold_of_the_policy():
@@ -28,6 +28,15 @@ def test_a_groups_declared_perf_reaches_the_policy_and_none_stays_none():
     assert group_settings(group, endpoint).perf_hint is None
     group.perf_hint = 12.5
     assert group_settings(group, endpoint).perf_hint == 12.5
+
+
+def test_an_hour_kept_before_surges_were_reads_as_one_that_surged_to_its_peak():
+    endpoint = Endpoint(1, 2, endpoint_name="llm", min_load=0, min_cold_load=0, target_util=0.9, cold_mult=2.5,
+                        cold_workers=5, max_workers=20, max_queue_time=30, target_queue_time=10)
+    group = WorkerGroup(1, 3, endpoint_id=2, test_workers=3, gpu_ram=8, memory=[
+        LoadHour(start=0, peak=50, rise=0), LoadHour(start=3600, peak=40, rise=10, surge=25)])
+    memory = build_snapshot(group, endpoint, [], (), 7200.0).memory
+    assert memory == (policy.Hour(0.0, 50.0, 0.0, surge=50.0), policy.Hour(3600.0, 40.0, 10.0, surge=25.0))
 
 
 def test_a_worker_is_busy_while_work_is_queued_at_it_or_routed_to_it_draining_or_not():

@@ -42,11 +42,13 @@ class Endpoint(Model):
 
 
 class LoadHour(MapAttribute):
-    """One hour of the scaling policy's memory: its peak load, and its largest jump from idle."""
+    """One hour of the scaling policy's memory: its peak load, its largest jump from idle, and
+    its largest rise within a lead time."""
 
     start = NumberAttribute()
     peak = NumberAttribute()
     rise = NumberAttribute(default=0)
+    surge = NumberAttribute(null=True)  # none on rows written before it was kept: read as the peak
 
 
 class LoadJump(MapAttribute):
