@@ -57,6 +57,14 @@ def queued_now(snapshot: policy.Snapshot, restart_s: float) -> tuple[float, bool
     return _queue_to_drain(snapshot, 0.0)
 
 
+_predict_load = policy.predict_load
+
+
+def minutes_only(load, now: float, thresholds: policy.Thresholds, current: float | None = None) -> float:
+    """The trend through the minute buckets only, not the load arriving now."""
+    return _predict_load(load, now, thresholds)
+
+
 def unbounded(snapshot: policy.Snapshot) -> float:
     """Launches for a growing queue as many as its projected drain asks, whatever the need."""
     return float("inf")
@@ -68,6 +76,7 @@ VARIANTS = {
     "no foresight of recurring jumps (`RECUR_REPEATS` never reached)": (Production, {"recur_repeats": 10**6}, {}),
     "a pass a minute, not every 20 s (`PASS_INTERVAL_S=60`)": (Production, {"pass_interval_s": 60.0}, {}),
     "launches for a growing queue not bounded by need": (Production, {}, {"_queue_need": unbounded}),
+    "the trend through the minute buckets only, not the load now too": (Production, {}, {"predict_load": minutes_only}),
     "no spare starts for machines gone while stopped (`RESTART_SPARE=0`)": (Production, {"restart_spare": 0.0}, {}),
     "no ready floor from jumps: one worker kept serving": (NoRise, {}, {}),
     "no wake: the schedule's passes only": (NoWake, {}, {}),

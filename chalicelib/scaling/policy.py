@@ -11,7 +11,9 @@ users expect (scale_down_delay_s, pool_memory_s and pool_headroom are thresholds
     total capacity (serving + stopped "cold" workers) = cold_mult x target, and at least
         (1 + pool_headroom) x what the load can reach before a launch serves / target_util
         (what served within pool_keep_s, raised by the largest rise within lead_time_s of
-        the last pool_memory_s, a day; never above that day's peak), and min_cold_load / target_util
+        the last pool_memory_s, a day; never above that day's peak; or the trend through the
+        last prediction_window_s and the load now, projected lead_time_s ahead, if higher),
+        and min_cold_load / target_util
     cold_workers: workers kept (serving or stopped) before any is destroyed
     test_workers: machines tried at once while no offer's performance is known
     perf_hint: what one worker serves, declared by the owner (or else what the offers
@@ -77,6 +79,7 @@ class Thresholds:
     loading_deadline_s: float = 1200.0  # a worker still not serving after this is replaced
     min_reliability: float = 0.7  # below this success rate a worker is replaced
     prediction_window_s: float = 300.0  # the peak of this much history is the base prediction
+    trend_min_span_s: float = 10.0  # samples spanning less than this make no trend: seconds of noise are no slope
     lead_time_s: float = 180.0  # a cold launch: a rising trend is projected this far; the pool meets rises within it
     scale_down_delay_s: float = 60.0  # serving capacity follows the peak of this window: cold ones start fast
     pool_memory_s: float = 86400.0  # the cold pool remembers this much history: its peak and its sharpest rise
@@ -181,13 +184,19 @@ def should_wake(expected_wait_s: float | None, target_queue_time: float) -> bool
     return expected_wait_s is None or expected_wait_s > WAKE_FRACTION * target_queue_time
 
 
-def predict_load(load: tuple[tuple[float, float], ...], now: float, thresholds: Thresholds) -> float:
-    """The peak of the recent window, raised by the recent trend projected one lead time ahead."""
+def predict_load(load: tuple[tuple[float, float], ...], now: float, thresholds: Thresholds,
+                 current: float | None = None) -> float:
+    """The peak of the recent window and of the load now, raised by the trend through them
+    projected one lead time ahead. The load now is a sample of its own: a ramp within the
+    minute still filling shows as it climbs. Samples spanning less than trend_min_span_s make
+    no trend (a few seconds' noise is not a slope)."""
     recent = [(t, value) for t, value in load if now - thresholds.prediction_window_s <= t <= now]
+    if current is not None:
+        recent.append((now, current))
     if not recent:
         return 0.0
     peak = max(value for _, value in recent)
-    if len(recent) < 2:
+    if len(recent) < 2 or recent[-1][0] - recent[0][0] < thresholds.trend_min_span_s:
         return peak
     mean_t = sum(t for t, _ in recent) / len(recent)
     mean_v = sum(v for _, v in recent) / len(recent)
@@ -344,7 +353,7 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.Fo
     serving = max(_peak(snapshot.load, now - thresholds.scale_down_delay_s), snapshot.current_load, group.min_load)
     if serving == 0 and group.inactivity_timeout:  # no scaling to zero before the endpoint is inactive
         serving = _peak(snapshot.load, now - group.inactivity_timeout)
-    projected = predict_load(snapshot.load, now, thresholds)
+    projected = predict_load(snapshot.load, now, thresholds, snapshot.current_load)
     predicted = max(projected, serving)
     restart_s = _restart_s(snapshot)
     target, why, foreseen = serving / group.target_util, "target", False

@@ -69,6 +69,25 @@ def test_a_rising_load_is_projected_one_lead_time_ahead():
     assert predict_load(load, NOW, Thresholds()) == pytest.approx(50 + (10 / 60) * 180)  # 80
 
 
+def test_a_ramp_within_the_minute_still_filling_is_projected_through_the_load_now():
+    # The one sample so far is the minute begun 40 s ago (10 on average); 40 arrives now.
+    load = ((NOW - 40, 10.0),)
+    assert predict_load(load, NOW, Thresholds()) == 10.0  # the history alone: no trend
+    assert predict_load(load, NOW, Thresholds(), current=40.0) == pytest.approx(40 + (30 / 40) * 180)  # 175
+
+
+def test_samples_seconds_apart_make_no_trend():
+    # A minute begun 5 s ago reads what one report brought: no slope is drawn through it.
+    load = ((NOW - 5, 10.0),)
+    assert predict_load(load, NOW, Thresholds(), current=40.0) == 40.0
+    assert predict_load(load, NOW, Thresholds(trend_min_span_s=0.0), current=40.0) > 40.0
+
+
+def test_a_falling_load_now_is_no_trend_up():
+    load = tuple((NOW - 240 + 60 * i, 50.0) for i in range(5))
+    assert predict_load(load, NOW, Thresholds(), current=20.0) == 50.0  # the window's peak
+
+
 def test_unmet_demand_is_load_like_any_other():
     # /route/ turned away 27 units/s: with no workers that is the whole load.
     result = plan([], steady(27.0), offers=offers(1.0, 1.0, 1.0, 2.0))
