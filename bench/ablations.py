@@ -65,6 +65,15 @@ def minutes_only(load, now: float, thresholds: policy.Thresholds, current: float
     return _predict_load(load, now, thresholds)
 
 
+_pool = policy._pool
+
+
+def pool_of_the_load_now(snapshot: policy.Snapshot, memory, forecast, serving: float, steady: float,
+                         projected: float) -> tuple[float, float]:
+    """cold_mult multiplies the target of the load now, one report window's spike included."""
+    return _pool(snapshot, memory, forecast, serving, max(steady, serving / snapshot.group.target_util), projected)
+
+
 def unbounded(snapshot: policy.Snapshot) -> float:
     """Launches for a growing queue as many as its projected drain asks, whatever the need."""
     return float("inf")
@@ -83,6 +92,8 @@ VARIANTS = {
     "the queue as it is now, not as it will be when cold workers serve":
         (Production, {}, {"_queue_to_drain": queued_now}),
     "the pool holds the day's peak, not what the load can reach within a lead time": (DayPeakPool, {}, {}),
+    "`cold_mult` x the target of the load now, not of the minute buckets":
+        (Production, {}, {"_pool": pool_of_the_load_now}),
     "no headroom above what the pool holds (`POOL_HEADROOM=0`)": (Production, {"pool_headroom": 0.0}, {}),
     "the pool remembers 1 hour, not 24 (`POOL_MEMORY_S=3600`)": (Production, {"pool_memory_s": 3600.0}, {}),
     "cold workers trimmed at the pool's goal, young ones too (`POOL_KEEP_S=0`)": (Production, {"pool_keep_s": 0.0}, {}),

@@ -179,6 +179,20 @@ def test_cold_pool_is_filled_to_cold_mult_times_target():
     assert all(a.reason.startswith("cold pool") for a in result.actions)
 
 
+def test_the_pool_multiplies_the_target_the_minutes_give_not_one_report_windows_spike():
+    workers = [worker(i) for i in range(1, 5)]
+    # 18 units/s over the last minutes, 36 in the last report window: four workers serve 36
+    # now, and the pool is cold_mult x the minutes' target (2 x 20), met by those four.
+    spike = plan(workers, steady(18.0), current_load=36.0, offers=offers(*[1.0] * 8), cold_mult=2.0,
+                 lead_time_s=0.0)
+    assert spike.target_capacity == 40.0
+    assert spike.actions == ()
+    # 36 over the minutes: the pool is 2 x 40, four more machines.
+    level = plan(workers, steady(36.0), current_load=36.0, offers=offers(*[1.0] * 8), cold_mult=2.0,
+                 lead_time_s=0.0)
+    assert [k for k, _ in kinds(level)] == ["launch"] * 4
+
+
 def test_test_workers_cap_launches_while_no_machine_has_been_benchmarked():
     untested = tuple(Candidate(100 + i, 1.0, None) for i in range(10))
     result = plan([], steady(90.0), offers=untested, test_workers=3)
