@@ -69,25 +69,6 @@ def test_a_rising_load_is_projected_one_lead_time_ahead():
     assert predict_load(load, NOW, Thresholds()) == pytest.approx(50 + (10 / 60) * 180)  # 80
 
 
-def test_a_ramp_within_the_minute_still_filling_is_projected_through_the_load_now():
-    # The one sample so far is the minute begun 40 s ago (10 on average); 40 arrives now.
-    load = ((NOW - 40, 10.0),)
-    assert predict_load(load, NOW, Thresholds()) == 10.0  # the history alone: no trend
-    assert predict_load(load, NOW, Thresholds(), current=40.0) == pytest.approx(40 + (30 / 40) * 180)  # 175
-
-
-def test_samples_seconds_apart_make_no_trend():
-    # A minute begun 5 s ago reads what one report brought: no slope is drawn through it.
-    load = ((NOW - 5, 10.0),)
-    assert predict_load(load, NOW, Thresholds(), current=40.0) == 40.0
-    assert predict_load(load, NOW, Thresholds(trend_min_span_s=0.0), current=40.0) > 40.0
-
-
-def test_a_falling_load_now_is_no_trend_up():
-    load = tuple((NOW - 240 + 60 * i, 50.0) for i in range(5))
-    assert predict_load(load, NOW, Thresholds(), current=20.0) == 50.0  # the window's peak
-
-
 def test_unmet_demand_is_load_like_any_other():
     # /route/ turned away 27 units/s: with no workers that is the whole load.
     result = plan([], steady(27.0), offers=offers(1.0, 1.0, 1.0, 2.0))
@@ -177,20 +158,6 @@ def test_cold_pool_is_filled_to_cold_mult_times_target():
     # target 20 is served; total should be 40: two more machines, stopped once loaded
     assert kinds(result) == [("launch", 100), ("launch", 101)]
     assert all(a.reason.startswith("cold pool") for a in result.actions)
-
-
-def test_the_pool_multiplies_the_target_the_minutes_give_not_one_report_windows_spike():
-    workers = [worker(i) for i in range(1, 5)]
-    # 18 units/s over the last minutes, 36 in the last report window: four workers serve 36
-    # now, and the pool is cold_mult x the minutes' target (2 x 20), met by those four.
-    spike = plan(workers, steady(18.0), current_load=36.0, offers=offers(*[1.0] * 8), cold_mult=2.0,
-                 lead_time_s=0.0)
-    assert spike.target_capacity == 40.0
-    assert spike.actions == ()
-    # 36 over the minutes: the pool is 2 x 40, four more machines.
-    level = plan(workers, steady(36.0), current_load=36.0, offers=offers(*[1.0] * 8), cold_mult=2.0,
-                 lead_time_s=0.0)
-    assert [k for k, _ in kinds(level)] == ["launch"] * 4
 
 
 def test_test_workers_cap_launches_while_no_machine_has_been_benchmarked():
