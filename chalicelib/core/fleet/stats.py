@@ -18,6 +18,7 @@ from chalicelib.core.store import TOTALS_T, StatBucket, Worker, epoch
 
 METRICS = ("nworkers", "totreqs", "curload", "capacity", "reliable", "reqrate")
 _SUMS = ("work", "capacity_s", "reqs", "ok", "failed", "unmet_work", "unmet_reqs")
+_SPREAD = ("work", "capacity_s")  # accrued over a report's span, not at its arrival
 
 
 def series(kind: str, ident: int) -> str:
@@ -29,20 +30,33 @@ def bucket_start(now: float) -> int:
     return int(now // width) * width
 
 
-def add_to_buckets(tx: TransactWrite, series_keys: list[str], now: float, *,
+def add_to_buckets(tx: TransactWrite, series_keys: list[str], now: float, *, span_s: float = 0.0,
                    worker_id: int | None = None, **sums: float) -> None:
-    """Add `sums` (names from _SUMS) to the current bucket and the totals of each series."""
-    sums = {k: round(val, 6) for k, val in sums.items() if round(val, 6)}  # no exponent-form numbers
+    """Add `sums` (names from _SUMS) to the buckets of each series, and reqs to its totals.
+    Work and capacity accrued over the `span_s` before `now` are shared by the buckets that span
+    covers, in proportion (the part before the previous bucket goes to it); the rest is counted
+    in now's bucket. A bucket then holds the work that arrived within it, whenever reported."""
     t = bucket_start(now)
-    expires = epoch(t + settings.stats_retention_s())
+    before = min(max(t - (now - span_s), 0.0), span_s) / span_s if span_s > 0 else 0.0
+    shares = {t: dict(sums)}
+    if before and any(sums.get(k) for k in _SPREAD):
+        shares[t - settings.stats_bucket_s()] = {k: val * before for k, val in sums.items() if k in _SPREAD}
+        shares[t].update({k: val * (1 - before) for k, val in sums.items() if k in _SPREAD})
+    reqs = round(sums.get("reqs", 0.0), 6)
     for key in series_keys:
-        actions = [getattr(StatBucket, k).add(val) for k, val in sums.items()]
-        actions.append(StatBucket.expires_at.set(expires))
-        if worker_id is not None:
-            actions.append(StatBucket.workers.add({worker_id}))
-        tx.update(StatBucket(key, t), actions=actions)
-        if sums.get("reqs"):
-            tx.update(StatBucket(key, TOTALS_T), actions=[StatBucket.reqs.add(sums["reqs"])])
+        for start, amounts in shares.items():
+            _add_to_bucket(tx, key, start, worker_id, amounts)
+        if reqs:
+            tx.update(StatBucket(key, TOTALS_T), actions=[StatBucket.reqs.add(reqs)])
+
+
+def _add_to_bucket(tx: TransactWrite, key: str, t: int, worker_id: int | None, sums: dict[str, float]) -> None:
+    sums = {k: round(val, 6) for k, val in sums.items() if round(val, 6)}  # no exponent-form numbers
+    actions = [getattr(StatBucket, k).add(val) for k, val in sums.items()]
+    actions.append(StatBucket.expires_at.set(epoch(t + settings.stats_retention_s())))
+    if worker_id is not None:
+        actions.append(StatBucket.workers.add({worker_id}))
+    tx.update(StatBucket(key, t), actions=actions)
 
 
 @dataclass

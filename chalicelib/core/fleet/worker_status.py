@@ -30,7 +30,7 @@ from chalicelib.core.fleet.workers import SERVING, Status, after_report
 from chalicelib.core.observability import metrics
 from chalicelib.core.store import Event, Worker, connection, epoch
 
-DEFAULT_INTERVAL_S = 10.0  # assumed span of a first report; workers report every 10 s
+REPORT_INTERVAL_S = 10.0  # workers report every 10 s; the assumed span of a first report
 MAX_SPAN_S = 60.0  # a longer silence is not credited as capacity in one bucket
 ROLLING_WINDOW_S = 60.0
 RELIABILITY_WINDOW_S = 600.0  # finished requests count for about this long (decayed at each report)
@@ -67,13 +67,15 @@ class Report:
 
 @dataclass(frozen=True)
 class Transition:
-    """What a report changes: attributes set, counters added to, and what its buckets gain."""
+    """What a report changes: attributes set, counters added to, and what its buckets gain
+    (work and capacity accrued over the `span_s` it covers; 0: a first report, counted now)."""
 
     changes: dict
     added: dict
     work: float
     capacity_s: float
     reqs: float
+    span_s: float = 0.0
 
 
 def is_stale(worker: Worker, report: Report) -> bool:
@@ -86,7 +88,7 @@ def is_stale(worker: Worker, report: Report) -> bool:
 def next_state(worker: Worker, report: Report, now: float) -> Transition:
     """The worker after `report` at `now` (not stale). Pure: no I/O, no clock."""
     last = float(worker.last_report_at or 0)
-    span = min(max(now - last, 0.5), MAX_SPAN_S) if last else DEFAULT_INTERVAL_S
+    span = min(max(now - last, 0.5), MAX_SPAN_S) if last else REPORT_INTERVAL_S
 
     def rate(amount: float | None, per_second: float | None) -> float | None:
         return amount / span if amount is not None else per_second
@@ -137,7 +139,7 @@ def next_state(worker: Worker, report: Report, now: float) -> Transition:
              "failed_count": -fade * float(worker.failed_count or 0)}
     capacity_s = max_perf * span if status in SERVING else 0.0
     return Transition(changes, {k: round(val, 6) for k, val in added.items() if round(val, 6)},
-                      work=load * span, capacity_s=capacity_s, reqs=float(new_reqs))
+                      work=load * span, capacity_s=capacity_s, reqs=float(new_reqs), span_s=span if last else 0.0)
 
 
 def lifecycle_change(worker: Worker, step: Transition) -> tuple[str, str] | None:
@@ -182,7 +184,7 @@ class _Refused(Exception):
 
 
 def _commit(worker: Worker, actions: list, now: float, condition: Any = None, event: Event | None = None,
-            **sums: float) -> None:
+            span_s: float = 0.0, **sums: float) -> None:
     """The worker's update, its stats buckets and its lifecycle event, in one transaction
     (idempotent when retried)."""
     guard = Worker.token_hash.exists()
@@ -191,7 +193,7 @@ def _commit(worker: Worker, actions: list, now: float, condition: Any = None, ev
             tx.update(worker, actions=actions, condition=guard if condition is None else guard & condition)
             if event is not None:
                 tx.save(event)
-            stats.add_to_buckets(tx, _series(worker), now, worker_id=int(worker.worker_id), **sums)
+            stats.add_to_buckets(tx, _series(worker), now, span_s=span_s, worker_id=int(worker.worker_id), **sums)
     except TransactWriteError as error:
         reasons = [r.code if r is not None else None for r in error.cancellation_reasons or []]
         if "ConditionalCheckFailed" in reasons:  # only the worker's update has a condition
@@ -224,8 +226,8 @@ def record_report(report: Report, now: float | None = None) -> None:
         change = lifecycle_change(worker, step)
         event = worker_event(worker, *change, now) if change else None
         try:
-            _commit(worker, actions, now, _unchanged(worker), event, work=step.work, capacity_s=step.capacity_s,
-                    reqs=step.reqs)
+            _commit(worker, actions, now, _unchanged(worker), event, span_s=step.span_s, work=step.work,
+                    capacity_s=step.capacity_s, reqs=step.reqs)
             break
         except _Refused:
             continue  # gone (the next read answers 401) or changed: apply it to what is there now

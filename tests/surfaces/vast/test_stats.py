@@ -42,8 +42,8 @@ def test_timeseries_mode_has_the_seed_000_shape(api, endpoint, group):
 def test_timeseries_values_are_per_bucket_averages(api, endpoint, group):
     worker = api.worker(group)
     report_at(worker, 5990.0, loadtime=2.0, max_perf=10.0)
-    for t in range(6000, 6120, 10):  # two full 60 s buckets, 10 s apart
-        report_at(worker, float(t), cur_load=4.0 if t < 6060 else 8.0, num_requests_recieved=(t - 5990) // 10)
+    for t in range(6000, 6130, 10):  # two full 60 s buckets, 10 s apart; a report covers the 10 s before it
+        report_at(worker, float(t), cur_load=4.0 if t <= 6060 else 8.0, num_requests_recieved=(t - 5990) // 10)
 
     def series(name):
         body = {"id": endpoint["id"], "api_key": endpoint["api_key"], "metric_name": name, "t1": 6000, "t2": 6060}
