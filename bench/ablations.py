@@ -57,6 +57,23 @@ def queued_now(snapshot: policy.Snapshot, restart_s: float) -> tuple[float, bool
     return _queue_to_drain(snapshot, 0.0)
 
 
+_predict_load = policy.predict_load
+
+
+def minutes_only(load, now: float, thresholds: policy.Thresholds, current: float | None = None) -> float:
+    """The trend through the minute buckets only, not the rate the latest reports give."""
+    return _predict_load(load, now, thresholds)
+
+
+_pool = policy._pool
+
+
+def pool_of_the_load_now(snapshot: policy.Snapshot, memory, forecast, serving: float, steady: float,
+                         projected: float) -> tuple[float, float]:
+    """cold_mult multiplies the target of the load now, one report window's spike included."""
+    return _pool(snapshot, memory, forecast, serving, max(steady, serving / snapshot.group.target_util), projected)
+
+
 def unbounded(snapshot: policy.Snapshot) -> float:
     """Launches for a growing queue as many as its projected drain asks, whatever the need."""
     return float("inf")
@@ -68,12 +85,15 @@ VARIANTS = {
     "no foresight of recurring jumps (`RECUR_REPEATS` never reached)": (Production, {"recur_repeats": 10**6}, {}),
     "a pass a minute, not every 20 s (`PASS_INTERVAL_S=60`)": (Production, {"pass_interval_s": 60.0}, {}),
     "launches for a growing queue not bounded by need": (Production, {}, {"_queue_need": unbounded}),
+    "the trend through the minute buckets only, not the latest reports too": (Production, {}, {"predict_load": minutes_only}),
     "no spare starts for machines gone while stopped (`RESTART_SPARE=0`)": (Production, {"restart_spare": 0.0}, {}),
     "no ready floor from jumps: one worker kept serving": (NoRise, {}, {}),
     "no wake: the schedule's passes only": (NoWake, {}, {}),
     "the queue as it is now, not as it will be when cold workers serve":
         (Production, {}, {"_queue_to_drain": queued_now}),
     "the pool holds the day's peak, not what the load can reach within a lead time": (DayPeakPool, {}, {}),
+    "`cold_mult` x the target of the load now, not of the minute buckets":
+        (Production, {}, {"_pool": pool_of_the_load_now}),
     "no headroom above what the pool holds (`POOL_HEADROOM=0`)": (Production, {"pool_headroom": 0.0}, {}),
     "the pool remembers 1 hour, not 24 (`POOL_MEMORY_S=3600`)": (Production, {"pool_memory_s": 3600.0}, {}),
     "cold workers trimmed at the pool's goal, young ones too (`POOL_KEEP_S=0`)": (Production, {"pool_keep_s": 0.0}, {}),

@@ -75,9 +75,10 @@ class Production:
         group = production.GroupSettings(max_workers=view.scenario.max_workers, target_util=self.target_util,
                                          target_queue_time=self.target_queue_time)
         thresholds = production.Thresholds(**self.thresholds)
-        arriving = max(view.routing, view.arrivals[-1][1] if view.arrivals else 0.0)
+        reported = view.arrivals[-1][1] if view.arrivals else 0.0
         plan = production.decide(production.Snapshot(view.now, group, thresholds, workers, load, offers,
-                                                     backlog=view.backlog, current_load=arriving,
+                                                     backlog=view.backlog, current_load=max(view.routing, reported),
+                                                     reported_load=reported,
                                                      memory=self.memory, jumps=self.jumps))
         self.memory, self.jumps = plan.memory, plan.jumps
         return [Action("launch") if a.kind == "launch" else Action(a.kind, a.worker_id) for a in plan.actions]

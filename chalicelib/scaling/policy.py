@@ -8,10 +8,15 @@ Capacity is in work units per second. A snapshot carries the group's settings
 `Thresholds` (named defaults the deployment may override). The settings mean what Vast
 users expect (scale_down_delay_s, pool_memory_s and pool_headroom are thresholds):
     serving target = max(load over the last scale_down_delay_s, load now, min_load) / target_util
-    total capacity (serving + stopped "cold" workers) = cold_mult x target, and at least
+        (the load now is what the latest reports give; what was routed since them counts
+        only while a queue builds: see `load_now`)
+    total capacity (serving + stopped "cold" workers) = cold_mult x target (as the minute
+        buckets give it: not the last report window's spike), and at least
         (1 + pool_headroom) x what the load can reach before a launch serves / target_util
         (what served within pool_keep_s, raised by the largest rise within lead_time_s of
-        the last pool_memory_s, a day; never above that day's peak), and min_cold_load / target_util
+        the last pool_memory_s, a day; never above that day's peak; or the trend through the
+        last prediction_window_s and the latest reports, projected lead_time_s ahead, if higher),
+        and min_cold_load / target_util
     cold_workers: workers kept (serving or stopped) before any is destroyed
     test_workers: machines tried at once while no offer's performance is known
     perf_hint: what one worker serves, declared by the owner (or else what the offers
@@ -77,6 +82,7 @@ class Thresholds:
     loading_deadline_s: float = 1200.0  # a worker still not serving after this is replaced
     min_reliability: float = 0.7  # below this success rate a worker is replaced
     prediction_window_s: float = 300.0  # the peak of this much history is the base prediction
+    trend_min_span_s: float = 10.0  # samples spanning less than this make no trend: seconds of noise are no slope
     lead_time_s: float = 180.0  # a cold launch: a rising trend is projected this far; the pool meets rises within it
     scale_down_delay_s: float = 60.0  # serving capacity follows the peak of this window: cold ones start fast
     pool_memory_s: float = 86400.0  # the cold pool remembers this much history: its peak and its sharpest rise
@@ -149,7 +155,8 @@ class Snapshot:
     load: tuple[tuple[float, float], ...]  # (time, work units/s arriving incl. unmet), oldest first
     offers: tuple[Candidate, ...] | None = None  # None: not searched yet
     backlog: float = 0.0  # work units queued at the workers now
-    current_load: float = 0.0  # work units/s arriving now (latest reports plus unmet demand)
+    current_load: float = 0.0  # work units/s arriving now (latest reports, or what was routed since if more)
+    reported_load: float | None = None  # what the latest reports give, each over a report interval (None: current_load)
     memory: tuple[Hour, ...] = ()  # as the last plan left it
     jumps: tuple[recurrence.Jump, ...] = ()  # as the last plan left them
     rolling: bool = False  # a rolling update is in progress: outdated workers are replaced
@@ -181,13 +188,34 @@ def should_wake(expected_wait_s: float | None, target_queue_time: float) -> bool
     return expected_wait_s is None or expected_wait_s > WAKE_FRACTION * target_queue_time
 
 
-def predict_load(load: tuple[tuple[float, float], ...], now: float, thresholds: Thresholds) -> float:
-    """The peak of the recent window, raised by the recent trend projected one lead time ahead."""
+def load_now(snapshot: Snapshot) -> float:
+    """The load arriving now: what the latest reports give, or what was routed since them if
+    more while a queue builds (more than WAKE_FRACTION of the target wait at the serving
+    capacity). Without a queue, a request or two routed since a report is not a rate."""
+    capacity = sum(w.perf for w in snapshot.workers if w.status in ACTIVE)
+    if snapshot.backlog > WAKE_FRACTION * snapshot.group.target_queue_time * capacity:
+        return snapshot.current_load
+    return _reported(snapshot)
+
+
+def _reported(snapshot: Snapshot) -> float:
+    return snapshot.current_load if snapshot.reported_load is None else snapshot.reported_load
+
+
+def predict_load(load: tuple[tuple[float, float], ...], now: float, thresholds: Thresholds,
+                 current: float | None = None) -> float:
+    """The peak of the recent window and of the load now, raised by the trend through them
+    projected one lead time ahead. The load now (as the latest reports give it: rates over a
+    report interval, not the requests of the last second) is a sample of its own, so a ramp
+    within the minute still filling shows as it climbs. Samples spanning less than
+    trend_min_span_s make no trend (a few seconds' noise is not a slope)."""
     recent = [(t, value) for t, value in load if now - thresholds.prediction_window_s <= t <= now]
+    if current is not None:
+        recent.append((now, current))
     if not recent:
         return 0.0
     peak = max(value for _, value in recent)
-    if len(recent) < 2:
+    if len(recent) < 2 or recent[-1][0] - recent[0][0] < thresholds.trend_min_span_s:
         return peak
     mean_t = sum(t for t, _ in recent) / len(recent)
     mean_v = sum(v for _, v in recent) / len(recent)
@@ -341,36 +369,42 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.Fo
     group, thresholds, now = snapshot.group, snapshot.thresholds, snapshot.now
     if _inactive(snapshot) and group.min_load == 0:
         return _Goals(0.0, 0.0, "inactive", False, 0.0, False, 0.0, 0.0)
-    serving = max(_peak(snapshot.load, now - thresholds.scale_down_delay_s), snapshot.current_load, group.min_load)
+    recent = max(_peak(snapshot.load, now - thresholds.scale_down_delay_s), group.min_load)
+    serving = max(recent, load_now(snapshot))
     if serving == 0 and group.inactivity_timeout:  # no scaling to zero before the endpoint is inactive
-        serving = _peak(snapshot.load, now - group.inactivity_timeout)
-    projected = predict_load(snapshot.load, now, thresholds)
+        serving = recent = _peak(snapshot.load, now - group.inactivity_timeout)
+    projected = predict_load(snapshot.load, now, thresholds, _reported(snapshot))
     predicted = max(projected, serving)
     restart_s = _restart_s(snapshot)
     target, why, foreseen = serving / group.target_util, "target", False
+    # The pool multiplies the target as the minute buckets give it: one report window's spike
+    # is met from the pool, not multiplied into it.
+    steady = recent / group.target_util
     if forecast is None:
         # A jump from idle that nothing foresees waits for cold workers: keep serving what meets
         # the day's largest, and scale to zero only through inactivity_timeout: an endpoint in
         # use within the pool's memory (or younger than it) keeps one worker serving.
-        target = max(target, _ready_floor(memory, group, restart_s))
+        floor = _ready_floor(memory, group, restart_s)
+        target, steady = max(target, floor), max(steady, floor)
         new = not memory or memory[0].start > now - thresholds.pool_memory_s + PEAK_BUCKET_S
         if target == 0 and (new or any(h.peak > 0 for h in memory)):
-            target = _expected_perf(snapshot) or 0.0
+            target = steady = _expected_perf(snapshot) or 0.0
     elif now >= forecast.at - forecast.spread - restart_s - thresholds.pass_interval_s:
         # A recurring jump is due before the next pass could start cold workers in time.
-        jump = (max(snapshot.current_load, _peak(snapshot.load, now - thresholds.pass_interval_s))
+        jump = (max(load_now(snapshot), _peak(snapshot.load, now - thresholds.pass_interval_s))
                 + forecast.rise) / group.target_util
         if jump > target:
             target, foreseen = jump, True
             why = f"a jump recurring every {forecast.period:.0f} s, due at {forecast.at:.0f}"
-    pool, keep_capacity = _pool(snapshot, memory, forecast, serving, target, projected)
+    pool, keep_capacity = _pool(snapshot, memory, forecast, serving, steady, projected)
     queue, growing = _queue_to_drain(snapshot, restart_s)
     return _Goals(predicted, target, why, foreseen, queue / group.target_queue_time, growing, pool, keep_capacity)
 
 
 def _pool(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.Forecast | None, serving: float,
-          target: float, projected: float) -> tuple[float, float]:
-    """Total capacity (serving + cold) to launch up to, and to keep before a cold worker is destroyed."""
+          steady: float, projected: float) -> tuple[float, float]:
+    """Total capacity (serving + cold) to launch up to, and to keep before a cold worker is
+    destroyed. `steady` is the serving target the minute buckets give, without the load now."""
     group, thresholds, now = snapshot.group, snapshot.thresholds, snapshot.now
     floor = group.min_cold_load / group.target_util
     if forecast is not None:
@@ -388,7 +422,7 @@ def _pool(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.For
     surge = max((h.surge for h in memory), default=0.0)
     reach = min(lately + surge, max((h.peak for h in memory), default=0.0))  # memory holds the load now
     remembered = max(reach, projected)
-    pool = max(group.cold_mult * target, (1 + thresholds.pool_headroom) * remembered / group.target_util, floor)
+    pool = max(group.cold_mult * steady, (1 + thresholds.pool_headroom) * remembered / group.target_util, floor)
     # Relaunching costs more than keeping a stopped machine for pool_keep_s: keep what the
     # pool wanted lately, so a wobbling target does not fill and trim it over and over.
     return pool, max(pool, group.cold_mult * lately / group.target_util)
@@ -401,7 +435,7 @@ def _queue_to_drain(snapshot: Snapshot, restart_s: float) -> tuple[float, bool]:
     if snapshot.backlog <= 0:
         return 0.0, False
     now, until = snapshot.now, snapshot.now + restart_s
-    excess = snapshot.current_load - sum(w.perf for w in snapshot.workers if w.status in ACTIVE)
+    excess = load_now(snapshot) - sum(w.perf for w in snapshot.workers if w.status in ACTIVE)
     arriving = max(excess, 0.0) * restart_s
     for w in snapshot.workers:
         if w.status == "starting":
@@ -443,9 +477,9 @@ def remember(snapshot: Snapshot, thresholds: Thresholds) -> tuple[Hour, ...]:
     for t, value in snapshot.load:
         note(t, value)
     recent = [value for t, value in snapshot.load if t >= snapshot.now - thresholds.idle_window_s]
-    arriving = max(recent[-1:] + [snapshot.current_load])
+    arriving = max(recent[-1:] + [load_now(snapshot)])
     idle_before = len(recent) > 1 and max(recent[:-1]) == 0  # the last sample may be partial
-    note(snapshot.now, snapshot.current_load, arriving if idle_before else 0.0)
+    note(snapshot.now, load_now(snapshot), arriving if idle_before else 0.0)
     oldest = snapshot.now - thresholds.pool_memory_s
     return tuple(sorted((h for h in hours.values() if h.start + PEAK_BUCKET_S > oldest), key=lambda h: h.start))
 
@@ -456,7 +490,7 @@ def note_jumps(snapshot: Snapshot) -> tuple[recurrence.Jump, ...]:
     thresholds, now = snapshot.thresholds, snapshot.now
     samples = tuple((t, v) for t, v in snapshot.load if t >= now - thresholds.prediction_window_s)
     min_rise = thresholds.jump_min_workers * (_expected_perf(snapshot) or 0.0)
-    return recurrence.note(snapshot.jumps, samples, now, snapshot.current_load, thresholds.jump_ratio, min_rise,
+    return recurrence.note(snapshot.jumps, samples, now, load_now(snapshot), thresholds.jump_ratio, min_rise,
                            int(thresholds.jumps_kept))
 
 
@@ -544,7 +578,7 @@ def _scale_up(fleet: _Fleet, snapshot: Snapshot, goals: _Goals) -> bool:
 def _queue_need(snapshot: Snapshot) -> float:
     """What a growing queue needs serving: what arrives, and the queue as it is now drained
     within target_queue_time. Launches for it never go past this."""
-    return snapshot.current_load + snapshot.backlog / snapshot.group.target_queue_time
+    return load_now(snapshot) + snapshot.backlog / snapshot.group.target_queue_time
 
 
 def _scale_down(fleet: _Fleet, snapshot: Snapshot, target: float, keep_capacity: float) -> None:

@@ -20,7 +20,6 @@ from chalicelib.core.store import (
     Event,
     Worker,
     WorkerGroup,
-    WorkersByEndpoint,
     bind,
     complete,
     is_transient,
@@ -83,6 +82,7 @@ def run_pass(provider: Provider | None = None, now: float | None = None,
     for group in groups:
         sharing[int(group.endpoint_id)] += 1
     history: dict[int, tuple] = {}
+    fleet: dict[int, list[Worker]] = {}
     limits = thresholds()
     window = max(limits.scale_down_delay_s, limits.prediction_window_s)
     for group in groups:
@@ -91,9 +91,10 @@ def run_pass(provider: Provider | None = None, now: float | None = None,
             continue  # its endpoint was deleted (the group goes with it), or its row is incomplete
         try:
             endpoint_id = int(endpoint.endpoint_id)
-            if endpoint_id not in history:
-                history[endpoint_id] = load_history(endpoint_id, sharing[endpoint_id], now, window)
-            workers = list(Worker.by_endpoint.query(endpoint_id, WorkersByEndpoint.group_id == int(group.group_id)))
+            if endpoint_id not in history:  # one read of the endpoint's workers and its load for all its groups
+                fleet[endpoint_id] = list(Worker.by_endpoint.query(endpoint_id))
+                history[endpoint_id] = load_history(endpoint_id, sharing[endpoint_id], now, window, fleet[endpoint_id])
+            workers = [w for w in fleet[endpoint_id] if int(w.group_id) == int(group.group_id)]
             outcome = scale_group(provider, group, endpoint, workers, instances, history[endpoint_id], now)
             _save(outcome.decisions)
         except Exception as error:  # noqa: BLE001 - one group's failure, whatever it is, never stops the others

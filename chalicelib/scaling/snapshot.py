@@ -56,32 +56,46 @@ def worker_state(worker: Worker, group: WorkerGroup, now: float) -> policy.Worke
     )
 
 
-def queued_and_arriving(workers: list[Worker], now: float) -> tuple[float, float]:
-    """Work queued at the live workers in routing now, and the rate arriving at them: their
-    last reports, plus what /route/ sent them since, less what they have served since at their
-    benchmarked perf. A draining worker's queue is its own to serve: more capacity elsewhere
-    would not drain it."""
-    backlog = arriving = 0.0
+def _in_routing(worker: Worker, now: float) -> bool:
+    return worker.status not in (Status.STOPPED, Status.STOPPING) and worker.is_live(now)
+
+
+def queued_and_arriving(workers: list[Worker], now: float) -> tuple[float, float, float]:
+    """Work queued at the live workers in routing now; the rate arriving at them (their last
+    reports, or what /route/ sent them since if more); and the rate their last reports give.
+    Queued is what they reported plus what was routed since, less what they served since at
+    their benchmarked perf. A draining worker's queue is its own to serve: more capacity
+    elsewhere would not drain it."""
+    backlog = arriving = reported = 0.0
     for w in workers:
-        if w.status in (Status.STOPPED, Status.STOPPING) or not w.is_live(now):
+        if not _in_routing(w, now):
             continue
         since = max(now - float(w.last_report_at or 0), 1.0)
         routed = float(w.routed_load or 0)
         backlog += max(float(w.queue_load or 0) + routed - float(w.max_perf or 0) * since, 0.0)
         arriving += max(float(w.cur_load or 0), routed / since)
-    return backlog, arriving
+        reported += float(w.cur_load or 0)
+    return backlog, arriving, reported
 
 
-def load_history(endpoint_id: int, groups_sharing: int, now: float, window_s: float) -> tuple:
-    """(time, load) samples of the endpoint, shared evenly by its groups: full buckets, then now."""
-    width = settings.stats_bucket_s()
-    span = StatBucket.t.between(stats.bucket_start(now - window_s), stats.bucket_start(now))
-    samples = []
-    for bucket in StatBucket.query(stats.series("e", endpoint_id), span):
-        window = stats.Window(min(width, max(now - int(bucket.t), 1.0)))  # the last bucket is still filling
-        window.add(bucket)
-        samples.append((float(bucket.t), window.metric("curload") / groups_sharing))
-    return tuple(samples)
+def load_history(endpoint_id: int, groups_sharing: int, now: float, window_s: float,
+                 workers: list[Worker]) -> tuple:
+    """(time, load) samples of the endpoint, one per stats bucket, shared evenly by its groups.
+    The bucket still filling holds the work reported up to each worker's last report: each of
+    the endpoint's `workers` in routing carries it on to now at the rate it last reported.
+    Routes that found no worker count as they came (over at least a second)."""
+    width, filling = settings.stats_bucket_s(), stats.bucket_start(now)
+    span = StatBucket.t.between(stats.bucket_start(now - window_s), filling)
+    sums = {int(b.t): (float(b.work or 0), float(b.unmet_work or 0))
+            for b in StatBucket.query(stats.series("e", endpoint_id), span)}
+    samples = {t: (work + unmet) / width for t, (work, unmet) in sums.items() if t < filling}
+    elapsed = now - filling
+    work, unmet = sums.get(filling, (0.0, 0.0))
+    work += sum(float(w.cur_load or 0) * (now - max(float(w.last_report_at or 0), filling))
+                for w in workers if _in_routing(w, now))
+    if filling in sums or work > 0:
+        samples[filling] = (work / elapsed if elapsed > 0 else 0.0) + unmet / max(elapsed, 1.0)
+    return tuple((float(t), load / groups_sharing) for t, load in sorted(samples.items()))
 
 
 def build_snapshot(group: WorkerGroup, endpoint: Endpoint, workers: list[Worker], load: tuple,
@@ -93,7 +107,7 @@ def build_snapshot(group: WorkerGroup, endpoint: Endpoint, workers: list[Worker]
     memory = tuple(policy.Hour(float(h.start), float(h.peak), float(h.rise or 0),
                                float(h.peak if h.surge is None else h.surge)) for h in group.memory or ())
     jumps = tuple(recurrence.Jump(float(j.at), float(j.base), float(j.level)) for j in group.jumps or ())
-    backlog, current = queued_and_arriving(workers, now)
+    backlog, current, reported = queued_and_arriving(workers, now)
     return policy.Snapshot(now, knobs, limits, tuple(worker_state(w, group, now) for w in workers), load,
-                           backlog=backlog, current_load=current, memory=memory, jumps=jumps,
+                           backlog=backlog, current_load=current, reported_load=reported, memory=memory, jumps=jumps,
                            rolling=bool(group.rolling))

@@ -14,6 +14,7 @@ from chalicelib.scaling.policy import (
     Thresholds,
     WorkerState,
     decide,
+    load_now,
     predict_load,
 )
 from chalicelib.scaling.recurrence import Jump
@@ -39,13 +40,14 @@ IDLE_FOR_A_DAY = tuple(Hour(NOW // 3600 * 3600 - 3600 * h, 0.0) for h in range(2
 
 
 def plan(workers=(), load=NO_LOAD, offers=None, backlog=0.0, current_load=0.0, memory=(), rolling=False, now=NOW,
-         jumps=(), **knobs):
+         jumps=(), reported_load=None, **knobs):
     """`knobs`: fields of GroupSettings and of Thresholds, by name."""
     knobs = {"cold_mult": 1.0, "cold_workers": 0, "pool_headroom": 0.0, "restart_spare": 0.0, **knobs}
     group = GroupSettings(**{k: v for k, v in knobs.items() if k in GROUP_FIELDS})
     thresholds = Thresholds(**{k: v for k, v in knobs.items() if k not in GROUP_FIELDS})
     return decide(Snapshot(now, group, thresholds, tuple(workers), load, offers, backlog=backlog,
-                           current_load=current_load, memory=memory, jumps=jumps, rolling=rolling))
+                           current_load=current_load, reported_load=reported_load, memory=memory, jumps=jumps,
+                           rolling=rolling))
 
 
 def kinds(result) -> list[tuple]:
@@ -67,6 +69,44 @@ def test_min_load_is_a_floor_on_the_prediction():
 def test_a_rising_load_is_projected_one_lead_time_ahead():
     load = tuple((NOW - 240 + 60 * i, 10.0 * (i + 1)) for i in range(5))  # 10, 20, 30, 40, 50 a minute apart
     assert predict_load(load, NOW, Thresholds()) == pytest.approx(50 + (10 / 60) * 180)  # 80
+
+
+def test_a_ramp_within_the_minute_still_filling_is_projected_through_the_load_now():
+    # The one sample so far is the minute begun 40 s ago (10 on average); 40 arrives now.
+    load = ((NOW - 40, 10.0),)
+    assert predict_load(load, NOW, Thresholds()) == 10.0  # the history alone: no trend
+    assert predict_load(load, NOW, Thresholds(), current=40.0) == pytest.approx(40 + (30 / 40) * 180)  # 175
+
+
+def test_samples_seconds_apart_make_no_trend():
+    # A minute begun 5 s ago reads what one report brought: no slope is drawn through it.
+    load = ((NOW - 5, 10.0),)
+    assert predict_load(load, NOW, Thresholds(), current=40.0) == 40.0
+    assert predict_load(load, NOW, Thresholds(trend_min_span_s=0.0), current=40.0) > 40.0
+
+
+def test_what_was_routed_since_the_reports_is_the_load_now_only_while_a_queue_builds():
+    def snapshot(backlog):
+        return Snapshot(NOW, GroupSettings(target_queue_time=10.0), Thresholds(), (worker(1), worker(2)), steady(9.0),
+                        backlog=backlog, current_load=30.0, reported_load=9.0)
+
+    # Two workers of 10: a queue of 40 is 2 s of their work, under a quarter of the 10 s target wait.
+    assert load_now(snapshot(backlog=40.0)) == 9.0
+    assert load_now(snapshot(backlog=60.0)) == 30.0  # 3 s: it builds, and what arrives since counts
+
+
+def test_the_trend_runs_through_what_the_reports_give_not_what_was_routed_since():
+    base = dict(load=((NOW - 40, 10.0),), current_load=90.0, offers=offers(*[1.0] * 40), lead_time_s=180.0,
+                pool_headroom=0.0)
+    routed = plan([worker(i) for i in range(1, 10)], **base)
+    reported = plan([worker(i) for i in range(1, 10)], **base, reported_load=40.0)
+    assert routed.predicted_load == pytest.approx(90 + (80 / 40) * 180)
+    assert reported.predicted_load == pytest.approx(40 + (30 / 40) * 180)
+
+
+def test_a_falling_load_now_is_no_trend_up():
+    load = tuple((NOW - 240 + 60 * i, 50.0) for i in range(5))
+    assert predict_load(load, NOW, Thresholds(), current=20.0) == 50.0  # the window's peak
 
 
 def test_unmet_demand_is_load_like_any_other():
@@ -158,6 +198,20 @@ def test_cold_pool_is_filled_to_cold_mult_times_target():
     # target 20 is served; total should be 40: two more machines, stopped once loaded
     assert kinds(result) == [("launch", 100), ("launch", 101)]
     assert all(a.reason.startswith("cold pool") for a in result.actions)
+
+
+def test_the_pool_multiplies_the_target_the_minutes_give_not_one_report_windows_spike():
+    workers = [worker(i) for i in range(1, 5)]
+    # 18 units/s over the last minutes, 36 in the last report window: four workers serve 36
+    # now, and the pool is cold_mult x the minutes' target (2 x 20), met by those four.
+    spike = plan(workers, steady(18.0), current_load=36.0, offers=offers(*[1.0] * 8), cold_mult=2.0,
+                 lead_time_s=0.0)
+    assert spike.target_capacity == 40.0
+    assert spike.actions == ()
+    # 36 over the minutes: the pool is 2 x 40, four more machines.
+    level = plan(workers, steady(36.0), current_load=36.0, offers=offers(*[1.0] * 8), cold_mult=2.0,
+                 lead_time_s=0.0)
+    assert [k for k, _ in kinds(level)] == ["launch"] * 4
 
 
 def test_test_workers_cap_launches_while_no_machine_has_been_benchmarked():

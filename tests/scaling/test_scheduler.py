@@ -1,6 +1,7 @@
 """The scheduled pass against the fake Vast API over real HTTP: faults, races, replacements."""
 from __future__ import annotations
 
+import random
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -365,8 +366,8 @@ def test_the_jumps_the_policy_noted_are_kept_on_the_group_row_and_reach_the_next
 
 
 def test_the_snapshot_counts_work_queued_and_arriving_from_reports_and_routing():
-    def worker(status="running", **fields):
-        return Worker(token_hash="x", status=status, max_perf=10.0, last_report_at=T0 - 4,
+    def worker(status="running", reported=T0 - 4, **fields):
+        return Worker(token_hash="x", status=status, max_perf=10.0, last_report_at=reported,
                       expires_at=datetime.fromtimestamp(T0 + 60, UTC), **fields)
 
     workers = [
@@ -375,7 +376,7 @@ def test_the_snapshot_counts_work_queued_and_arriving_from_reports_and_routing()
         worker(queue_load=500.0, routed_load=0.0, cur_load=9.0, status="stopped"),  # not serving: not counted
         worker(queue_load=60.0, routed_load=0.0, cur_load=9.0, status="stopping"),  # draining: its own to serve
     ]
-    assert queued_and_arriving(workers, T0) == (50.0, 10.0 + 9.0)
+    assert queued_and_arriving(workers, T0) == (50.0, 10.0 + 9.0, 8.0 + 9.0)
 
 
 def test_a_worker_that_requests_reached_after_the_pass_read_it_drains_then_stops(fake, vast, group, monkeypatch):
@@ -586,9 +587,13 @@ def test_a_steady_pass_over_one_group_costs_six_requests(fake, vast, group, dyna
     scheduler.run_pass(vast, now=T0 + 60)
     dynamodb_calls.clear()
     assert sum(len(o.decisions) for o in scheduler.run_pass(vast, now=T0 + 120).outcomes) == 0
-    # per pass: the groups' Scan and their endpoints' BatchGetItem; per group: the lease, its
-    # workers' Query, the endpoint's load Query, the release (bench.scheduler_pass: 3.1 a group)
+    # per pass: the groups' Scan and their endpoints' BatchGetItem; per group: the lease and
+    # the release; per endpoint: a Query of its workers and one of its load (bench.scheduler_pass)
     assert dict(dynamodb_calls) == {"Scan": 1, "BatchGetItem": 1, "UpdateItem": 2, "Query": 2}
+    a_group(Endpoint.get(int(group.account_id), int(group.endpoint_id)), min_load=0, cold_workers=0)
+    dynamodb_calls.clear()
+    scheduler.run_pass(vast, now=T0 + 180)
+    assert dict(dynamodb_calls) == {"Scan": 1, "BatchGetItem": 1, "UpdateItem": 4, "Query": 2}  # a second group
 
 
 def test_a_rolling_update_replaces_every_worker_while_the_target_keeps_serving(fake, vast, group):
@@ -612,3 +617,43 @@ def test_a_rolling_update_replaces_every_worker_while_the_target_keeps_serving(f
     assert_no_orphans_or_duplicates(fake, group)
     log = [(d.action, d.outcome) for d in decisions(group)]
     assert ("update workers", "done") in log and log.count(("launch", "ok")) == 6
+
+
+def test_a_steady_load_reads_steady_whatever_second_a_pass_runs_at(fake, vast, group, monkeypatch):
+    """Three workers of 12 units/s are sent 27 units/s in turn, a request of 13.5 every half
+    second, and report what arrived every 10 s at phases of their own. Whatever second a pass
+    runs at, the load it reads (each minute's and the load now) is 27 within a request or two
+    per worker, so it launches nothing more and stops nothing: no trend is drawn from when the
+    reports happened to land. (No pool headroom: the three serve it, and stopped spares would
+    hide what the pass read.)"""
+    monkeypatch.setenv("POOL_HEADROOM", "0")
+    rng = random.Random(16)
+    scheduler.run_pass(vast, now=T0)
+    boot(fake, T0 + 1, perf=12.0)
+    workers = {int(w.worker_id): w for w in records(group)}
+    tokens = {int(i.env["CONTAINER_ID"]): i.env["MASTER_TOKEN"] for i in fake.live()}
+    assert len(workers) == 3
+    arrived = dict.fromkeys(workers, 0.0)
+    phases = {worker_id: rng.uniform(2, 12) for worker_id in workers}
+    events = [(T0 + phases[worker_id] + 10 * k, "report", worker_id) for worker_id in workers for k in range(30)]
+    events += [(T0 + 2 + k / 2, "route", list(workers)[k % 3]) for k in range(600)]
+    events += [(T0 + 125 + rng.uniform(0, 175), "pass", None) for _ in range(8)]
+    seen = []
+    real_decide = policy.decide
+    for at, kind, worker_id in sorted(events):
+        if kind == "route":
+            Worker.get(workers[worker_id].token_hash).update(actions=[Worker.routed_load.add(13.5)])
+            arrived[worker_id] += 13.5
+        elif kind == "report":
+            worker_status.record_report(worker_status.Report(worker_id, tokens[worker_id], loadtime=30.0,
+                                                             arrived_amount=arrived[worker_id]), now=at)
+            arrived[worker_id] = 0.0
+        else:
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(policy, "decide", lambda snapshot: seen.append(snapshot) or real_decide(snapshot))
+                report = scheduler.run_pass(vast, now=at)
+            assert report.count("launch") == report.count("stop") == report.count("destroy") == 0, report.outcomes
+    assert len(seen) == 8
+    for snapshot in seen:
+        assert 24 <= policy.load_now(snapshot) <= 31, snapshot.now - T0
+        assert all(24 <= load <= 30 for t, load in snapshot.load if t >= T0 + 60), (snapshot.now - T0, snapshot.load)

@@ -1,14 +1,18 @@
 """The snapshot: the thresholds are the policy's defaults with what the environment overrides;
-the group's settings are its knobs, its endpoint's where it has none; a worker as its row says."""
+the group's settings are its knobs, its endpoint's where it has none; a worker as its row says;
+the load, a rate per minute, the minute still filling included."""
 from __future__ import annotations
 
 from dataclasses import fields
 from datetime import UTC, datetime
 
+from pynamodb.transactions import TransactWrite
+
 from chalicelib.core import settings
-from chalicelib.core.store import Endpoint, LoadHour, Worker, WorkerGroup
+from chalicelib.core.fleet import stats
+from chalicelib.core.store import Endpoint, LoadHour, Worker, WorkerGroup, connection
 from chalicelib.scaling import policy
-from chalicelib.scaling.snapshot import build_snapshot, group_settings, thresholds, worker_state
+from chalicelib.scaling.snapshot import build_snapshot, group_settings, load_history, thresholds, worker_state
 
 
 def test_every_threshold_the_environment_may_set_is_a_threshold_of_the_policy():
@@ -52,3 +56,27 @@ def test_a_worker_is_busy_while_work_is_queued_at_it_or_routed_to_it_draining_or
     assert [state("running", routed_load=2.0).busy, state("idle").busy] == [True, False]
     assert [state("stopping", queue_load=5.0).busy, state("stopping").busy] == [True, False]
     assert state("stopping").status == policy.DRAINING
+
+
+def test_the_minute_still_filling_reads_as_a_rate_over_all_of_it(aws):
+    minute = 1_800_000_000 // 60 * 60
+    endpoint = stats.series("e", 1)
+
+    def report(at, rate):  # a worker's report of `rate` over the 10 s before `at`
+        with TransactWrite(connection=connection()) as tx:
+            stats.add_to_buckets(tx, [endpoint], at, span_s=10.0, work=rate * 10.0)
+
+    def worker(last_report_at, status="running"):
+        return Worker(token_hash="x", status=status, cur_load=10.0, last_report_at=last_report_at,
+                      expires_at=datetime.fromtimestamp(minute + 600, UTC))
+
+    report(minute + 3, 10.0)
+    report(minute + 8, 10.0)
+    with TransactWrite(connection=connection()) as tx:  # /route/ found no worker for 5 units
+        stats.add_to_buckets(tx, [endpoint], minute + 9, unmet_work=5.0)
+    workers = [worker(minute + 3), worker(minute + 8), worker(minute - 30, status="stopped")]
+    # 3 + 8 s of 10 units/s reported in the minute, 7 + 2 s carried on at the reported rate, 5 unmet.
+    assert load_history(1, 1, minute + 10, 300.0, workers) == ((minute - 60, (70 + 20) / 60), (minute, 20.5))
+    assert load_history(1, 2, minute + 10, 300.0, workers)[-1] == (minute, 10.25)  # two groups share it
+    # A minute with no report yet reads what the workers last reported.
+    assert load_history(1, 1, minute + 61, 300.0, workers)[-1] == (minute + 60, 20.0)
