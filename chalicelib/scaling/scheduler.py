@@ -2,8 +2,8 @@
 `pass_interval_s` (the schedule's tick is a minute, the passes of a tick are spaced within it).
 
 DynamoDB requests per group are constant in the number of its workers: a lease write,
-one paged Query of the workers, one Query of the endpoint's load (shared by its
-groups), the decisions in batches, the lease release, and one write per action taken.
+the decisions in batches, the lease release, and one write per action taken; per
+endpoint, shared by its groups, one paged Query of its workers and one of its load.
 The provider's instance list is read once per pass, for all groups.
 """
 from __future__ import annotations
