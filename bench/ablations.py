@@ -85,7 +85,8 @@ VARIANTS = {
     "no foresight of recurring jumps (`RECUR_REPEATS` never reached)": (Production, {"recur_repeats": 10**6}, {}),
     "a pass a minute, not every 20 s (`PASS_INTERVAL_S=60`)": (Production, {"pass_interval_s": 60.0}, {}),
     "launches for a growing queue not bounded by need": (Production, {}, {"_queue_need": unbounded}),
-    "the trend through the minute buckets only, not the latest reports too": (Production, {}, {"predict_load": minutes_only}),
+    "the trend through the minute buckets only, not the latest reports too":
+        (Production, {}, {"predict_load": minutes_only}),
     "no spare starts for machines gone while stopped (`RESTART_SPARE=0`)": (Production, {"restart_spare": 0.0}, {}),
     "no ready floor from jumps: one worker kept serving": (NoRise, {}, {}),
     "no wake: the schedule's passes only": (NoWake, {}, {}),
