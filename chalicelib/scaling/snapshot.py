@@ -81,21 +81,30 @@ def queued_and_arriving(workers: list[Worker], now: float) -> tuple[float, float
 def load_history(endpoint_id: int, groups_sharing: int, now: float, window_s: float,
                  workers: list[Worker]) -> tuple:
     """(time, load) samples of the endpoint, one per stats bucket, shared evenly by its groups.
-    The bucket still filling holds the work reported up to each worker's last report: each of
-    the endpoint's `workers` in routing carries it on to now at the rate it last reported.
-    Routes that found no worker count as they came (over at least a second)."""
+    A bucket holds the work reported up to each worker's last report, so the minute still
+    filling, and the one just finished until every worker has reported since, are carried on
+    at the rate each of the endpoint's `workers` in routing last reported. Routes that found
+    no worker count as they came (over at least a second)."""
     width, filling = settings.stats_bucket_s(), stats.bucket_start(now)
     span = StatBucket.t.between(stats.bucket_start(now - window_s), filling)
-    sums = {int(b.t): (float(b.work or 0), float(b.unmet_work or 0))
-            for b in StatBucket.query(stats.series("e", endpoint_id), span)}
-    samples = {t: (work + unmet) / width for t, (work, unmet) in sums.items() if t < filling}
-    elapsed = now - filling
-    work, unmet = sums.get(filling, (0.0, 0.0))
-    work += sum(float(w.cur_load or 0) * (now - max(float(w.last_report_at or 0), filling))
-                for w in workers if _in_routing(w, now))
-    if filling in sums or work > 0:
-        samples[filling] = (work / elapsed if elapsed > 0 else 0.0) + unmet / max(elapsed, 1.0)
+    buckets = {int(b.t): (float(b.work or 0), float(b.unmet_work or 0))
+               for b in StatBucket.query(stats.series("e", endpoint_id), span)}
+    samples = {}
+    for t in sorted(set(buckets) | {filling - width, filling}):
+        seconds = min(now - t, width)
+        work, unmet = buckets.get(t, (0.0, 0.0))
+        if t >= filling - width:
+            work += _unreported(workers, t, t + seconds, now)
+        if t in buckets or work > 0:
+            samples[t] = (work / seconds if seconds > 0 else 0.0) + unmet / max(seconds, 1.0)
     return tuple((float(t), load / groups_sharing) for t, load in sorted(samples.items()))
+
+
+def _unreported(workers: list[Worker], start: float, end: float, now: float) -> float:
+    """Work arrived between `start` and `end` that no report has brought yet: each worker in
+    routing, from its last report on, at the rate that report gave."""
+    return sum(float(w.cur_load or 0) * max(end - max(float(w.last_report_at or 0), start), 0.0)
+               for w in workers if _in_routing(w, now))
 
 
 def build_snapshot(group: WorkerGroup, endpoint: Endpoint, workers: list[Worker], load: tuple,

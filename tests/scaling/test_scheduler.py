@@ -655,5 +655,8 @@ def test_a_steady_load_reads_steady_whatever_second_a_pass_runs_at(fake, vast, g
             assert report.count("launch") == report.count("stop") == report.count("destroy") == 0, report.outcomes
     assert len(seen) == 8
     for snapshot in seen:
-        assert 24 <= policy.load_now(snapshot) <= 31, snapshot.now - T0
-        assert all(24 <= load <= 30 for t, load in snapshot.load if t >= T0 + 60), (snapshot.now - T0, snapshot.load)
+        # A report's 10 s hold 6 or 7 requests: 27 is read within one request a worker.
+        assert 25 <= policy.load_now(snapshot) <= 29, snapshot.now - T0
+        # A minute, whether finished, just finished or filling, is read within a few tenths more.
+        assert all(25.5 <= load <= 28.5 for t, load in snapshot.load if t >= T0 + 60), (snapshot.now - T0,
+                                                                                         snapshot.load)

@@ -58,25 +58,37 @@ def test_a_worker_is_busy_while_work_is_queued_at_it_or_routed_to_it_draining_or
     assert state("stopping").status == policy.DRAINING
 
 
+MINUTE = 1_800_000_000 // 60 * 60  # a stats bucket's start
+ENDPOINT_LOAD = stats.series("e", 1)
+
+
+def report(at: float, rate: float) -> None:
+    """What a worker's report of `rate` over the 10 s before `at` adds to the endpoint's buckets."""
+    with TransactWrite(connection=connection()) as tx:
+        stats.add_to_buckets(tx, [ENDPOINT_LOAD], at, span_s=10.0, work=rate * 10.0)
+
+
+def reporting(last_report_at: float, status: str = "running") -> Worker:
+    return Worker(token_hash="x", status=status, cur_load=10.0, last_report_at=last_report_at,
+                  expires_at=datetime.fromtimestamp(MINUTE + 600, UTC))
+
+
 def test_the_minute_still_filling_reads_as_a_rate_over_all_of_it(aws):
-    minute = 1_800_000_000 // 60 * 60
-    endpoint = stats.series("e", 1)
-
-    def report(at, rate):  # a worker's report of `rate` over the 10 s before `at`
-        with TransactWrite(connection=connection()) as tx:
-            stats.add_to_buckets(tx, [endpoint], at, span_s=10.0, work=rate * 10.0)
-
-    def worker(last_report_at, status="running"):
-        return Worker(token_hash="x", status=status, cur_load=10.0, last_report_at=last_report_at,
-                      expires_at=datetime.fromtimestamp(minute + 600, UTC))
-
-    report(minute + 3, 10.0)
-    report(minute + 8, 10.0)
+    report(MINUTE + 3, 10.0)
+    report(MINUTE + 8, 10.0)
     with TransactWrite(connection=connection()) as tx:  # /route/ found no worker for 5 units
-        stats.add_to_buckets(tx, [endpoint], minute + 9, unmet_work=5.0)
-    workers = [worker(minute + 3), worker(minute + 8), worker(minute - 30, status="stopped")]
+        stats.add_to_buckets(tx, [ENDPOINT_LOAD], MINUTE + 9, unmet_work=5.0)
+    workers = [reporting(MINUTE + 3), reporting(MINUTE + 8), reporting(MINUTE - 30, status="stopped")]
     # 3 + 8 s of 10 units/s reported in the minute, 7 + 2 s carried on at the reported rate, 5 unmet.
-    assert load_history(1, 1, minute + 10, 300.0, workers) == ((minute - 60, (70 + 20) / 60), (minute, 20.5))
-    assert load_history(1, 2, minute + 10, 300.0, workers)[-1] == (minute, 10.25)  # two groups share it
+    assert load_history(1, 1, MINUTE + 10, 300.0, workers) == ((MINUTE - 60, (70 + 20) / 60), (MINUTE, 20.5))
+    assert load_history(1, 2, MINUTE + 10, 300.0, workers)[-1] == (MINUTE, 10.25)  # two groups share it
     # A minute with no report yet reads what the workers last reported.
-    assert load_history(1, 1, minute + 61, 300.0, workers)[-1] == (minute + 60, 20.0)
+    assert load_history(1, 1, MINUTE + 61, 300.0, workers)[-1] == (MINUTE + 60, 20.0)
+
+
+def test_the_minute_just_finished_is_carried_on_until_every_worker_has_reported_since(aws):
+    for at in range(MINUTE + 5, MINUTE + 60, 10):  # one worker at 10 units/s, its last report 5 s before the end
+        report(at, 10.0)
+    worker = reporting(MINUTE + 55)
+    assert load_history(1, 1, MINUTE + 62, 300.0, [worker]) == ((MINUTE - 60, 50 / 60), (MINUTE, 10.0),
+                                                                 (MINUTE + 60, 10.0))
