@@ -89,6 +89,8 @@ VARIANTS = {
         (Production, {}, {"predict_load": minutes_only}),
     "no spare starts for machines gone while stopped (`RESTART_SPARE=0`)": (Production, {"restart_spare": 0.0}, {}),
     "no ready floor from jumps: one worker kept serving": (NoRise, {}, {}),
+    "the ready floor from the first jump from idle, not the second (`READY_FLOOR_JUMPS=1`)":
+        (Production, {"ready_floor_jumps": 1}, {}),
     "no wake: the schedule's passes only": (NoWake, {}, {}),
     "the queue as it is now, not as it will be when cold workers serve":
         (Production, {}, {"_queue_to_drain": queued_now}),

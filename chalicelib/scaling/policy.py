@@ -24,8 +24,9 @@ users expect (scale_down_delay_s, pool_memory_s and pool_headroom are thresholds
         trying test_workers machines
     max_workers: hard cap on workers that exist
     inactivity_timeout: no load for this long before the last capacity goes; without one,
-        an endpoint used within pool_memory_s keeps serving what meets the largest jump
-        from idle it saw (at least one worker)
+        an endpoint used within pool_memory_s keeps serving at least one worker, and once
+        its load jumped from idle in ready_floor_jumps hours of it, what meets the largest
+        of those jumps (the ready floor)
     target_queue_time: queued work (counted as it will be when cold workers serve) is
         drained within it by starting cold workers, and while it grows, by launching what
         they cannot cover, up to what arrives plus the queue drained within it
@@ -92,6 +93,7 @@ class Thresholds:
     restart_spare: float = 0.1  # starts for a queue or a foreseen jump start this share more: some machines are gone
     recur_headroom: float = 0.2  # the pool holds this share above a foreseen jump (not pool_headroom: no burst)
     idle_window_s: float = 120.0  # load after this long with none is a jump from idle (the ready floor's)
+    ready_floor_jumps: int = 2  # hours with a jump from idle before the ready floor holds: one is no pattern yet
     pass_interval_s: float = 20.0  # passes come this often: a pass starts what must serve before the next one
     jump_ratio: float = 0.5  # a jump: the load rises above the last minutes' lowest by this share of it ...
     jump_min_workers: float = 0.5  # ... and by at least this many workers' perf
@@ -381,10 +383,11 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.Fo
     # is met from the pool, not multiplied into it.
     steady = recent / group.target_util
     if forecast is None:
-        # A jump from idle that nothing foresees waits for cold workers: keep serving what meets
-        # the day's largest, and scale to zero only through inactivity_timeout: an endpoint in
-        # use within the pool's memory (or younger than it) keeps one worker serving.
-        floor = _ready_floor(memory, group, restart_s)
+        # A jump from idle that nothing foresees waits for cold workers: once such jumps came
+        # back, keep serving what meets the day's largest, and scale to zero only through
+        # inactivity_timeout: an endpoint in use within the pool's memory (or younger than it)
+        # keeps one worker serving.
+        floor = _ready_floor(memory, group, restart_s, int(thresholds.ready_floor_jumps))
         target, steady = max(target, floor), max(steady, floor)
         new = not memory or memory[0].start > now - thresholds.pool_memory_s + PEAK_BUCKET_S
         if target == 0 and (new or any(h.peak > 0 for h in memory)):
@@ -449,15 +452,18 @@ def _restart_s(snapshot: Snapshot) -> float:
     return reported[len(reported) // 2] if reported else snapshot.thresholds.restart_s
 
 
-def _ready_floor(memory: tuple[Hour, ...], group: GroupSettings, restart_s: float) -> float:
-    """Serving capacity that meets a jump from idle as large as the day's largest.
+def _ready_floor(memory: tuple[Hour, ...], group: GroupSettings, restart_s: float, jumps: int) -> float:
+    """Serving capacity that meets a jump from idle as large as the day's largest, once jumps
+    from idle came in `jumps` hours of the memory (one may be a first use or a one-off).
 
     Load jumping from idle to L waits for cold workers, restart_s away; served first in,
     first out by R meanwhile and drained at once after, no wait exceeds target_queue_time q
     while R >= L x (restart_s - q) / restart_s.
     """
-    rise = max((h.rise for h in memory), default=0.0)
-    return rise * max(restart_s - group.target_queue_time, 0.0) / restart_s
+    rises = [h.rise for h in memory if h.rise > 0]
+    if len(rises) < jumps:
+        return 0.0
+    return max(rises) * max(restart_s - group.target_queue_time, 0.0) / restart_s
 
 
 def remember(snapshot: Snapshot, thresholds: Thresholds) -> tuple[Hour, ...]:

@@ -361,11 +361,14 @@ def test_a_worker_started_within_pool_keep_s_is_stopped_not_destroyed_as_surplus
     assert plan([worker(1), worker(2, "stopped", age=600)], steady(9.0)).actions == ()
 
 
-def test_a_jump_from_idle_is_remembered_and_keeps_enough_serving_to_meet_the_next_one():
+def test_jumps_from_idle_are_remembered_and_once_they_come_back_keep_enough_serving_to_meet_the_next():
     session = plan([worker(1)], steady(0.0), current_load=40.0, offers=offers(*[1.0] * 5))
     assert session.memory[-1].rise == 40.0  # nothing in the last two minutes, 40 units/s now
-    later = (Hour(NOW - 3 * 3600, 40.0, rise=40.0),)
+    once = (Hour(NOW - 3 * 3600, 40.0, rise=40.0),)
     workers = [worker(1), *(worker(i, "stopped") for i in (2, 3, 4))]
+    # one jump is no pattern yet (a first use, a one-off): one worker serving, no floor
+    assert plan(workers, steady(0.0), memory=once, cold_mult=2.5).target_capacity == 10.0
+    later = (Hour(NOW - 5 * 3600, 30.0, rise=30.0), *once)  # jumps from idle in two hours (ready_floor_jumps)
     # idle again: 40 x (30 - 10) / 30 = 26.7 serving meets a jump to 40 while cold workers start
     result = plan(workers, steady(0.0), memory=later, cold_mult=2.5)
     assert result.target_capacity == pytest.approx(26.67, abs=0.01) and kinds(result) == [("start", 2), ("start", 3)]
@@ -437,7 +440,7 @@ def test_workers_started_for_a_jump_that_does_not_come_are_stopped_again():
 
 
 def test_a_recurring_jump_from_idle_needs_no_ready_floor_between_jumps():
-    later = (Hour(NOW - 3 * 3600, 40.0, rise=40.0),)  # the day's largest jump from idle: 26.7 kept serving
+    later = (Hour(NOW - 5 * 3600, 30.0, rise=30.0), Hour(NOW - 3 * 3600, 40.0, rise=40.0))  # 26.7 kept serving
     workers = [worker(1), *(worker(i, "stopped") for i in (2, 3, 4))]
     assert plan(workers, steady(0.0), memory=later, cold_mult=2.5).target_capacity == pytest.approx(26.67, abs=0.01)
     foreseen = plan(workers, steady(0.0), memory=later, cold_mult=2.5, jumps=recurring(NOW + 600, base=0.0))
