@@ -79,23 +79,31 @@ def queued_and_arriving(workers: list[Worker], now: float) -> tuple[float, float
 
 
 def load_history(endpoint_id: int, groups_sharing: int, now: float, window_s: float,
-                 workers: list[Worker]) -> tuple:
+                 workers: list[Worker], created_at: float = 0.0) -> tuple:
     """(time, load) samples of the endpoint, one per stats bucket, shared evenly by its groups.
     A bucket holds the work reported up to each worker's last report, so the minute still
     filling, and the one just finished until every worker has reported since, are carried on
     at the rate each of the endpoint's `workers` in routing last reported. Routes that found
-    no worker count as they came (over at least a second)."""
+    no worker count as they came (over at least a second). A minute without a bucket is no
+    sample (no reports is not no load), unless no worker is in routing: then every request
+    counted as unmet, and such a minute since the endpoint was created had none (an endpoint
+    scaled to zero stays idle)."""
     width, filling = settings.stats_bucket_s(), stats.bucket_start(now)
-    span = StatBucket.t.between(stats.bucket_start(now - window_s), filling)
+    first = stats.bucket_start(now - window_s)
+    span = StatBucket.t.between(first, filling)
     buckets = {int(b.t): (float(b.work or 0), float(b.unmet_work or 0))
                for b in StatBucket.query(stats.series("e", endpoint_id), span)}
+    idle = not any(_in_routing(w, now) for w in workers)
+    minutes = set(buckets) | {filling - width, filling}
+    if idle:
+        minutes |= set(range(int(max(first, stats.bucket_start(created_at))), int(filling), int(width)))
     samples = {}
-    for t in sorted(set(buckets) | {filling - width, filling}):
+    for t in sorted(minutes):
         seconds = min(now - t, width)
         work, unmet = buckets.get(t, (0.0, 0.0))
         if t >= filling - width:
             work += _unreported(workers, t, t + seconds, now)
-        if t in buckets or work > 0:
+        if t in buckets or work > 0 or idle:
             samples[t] = (work / seconds if seconds > 0 else 0.0) + unmet / max(seconds, 1.0)
     return tuple((float(t), load / groups_sharing) for t, load in sorted(samples.items()))
 

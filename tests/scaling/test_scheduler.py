@@ -7,13 +7,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.auth.accounts import create_account
 from chalicelib.core.auth.credentials import Principal
-from chalicelib.core.fleet import worker_status
+from chalicelib.core.fleet import stats, worker_status
 from chalicelib.core.fleet.endpoints import create_endpoint
 from chalicelib.core.fleet.worker_groups import create_group
-from chalicelib.core.store import Endpoint, Event, LoadHour, Worker, WorkerGroup
+from chalicelib.core.store import Endpoint, Event, LoadHour, Worker, WorkerGroup, connection
 from chalicelib.providers import Instance, ProviderAuthError, ProviderError
 from chalicelib.providers.vast import VastProvider
 from chalicelib.scaling import policy, recurrence, scale_group, scheduler
@@ -338,7 +339,9 @@ def test_the_policy_memory_is_kept_on_the_group_row(fake, vast, group, monkeypat
     monkeypatch.setattr(policy, "decide", lambda snapshot: seen.append(snapshot) or real(snapshot))
     scheduler.run_pass(vast, now=T0)
     row = WorkerGroup.get(int(group.account_id), int(group.group_id))
-    assert [(h.start, h.peak, h.rise, h.surge) for h in row.memory] == [(T0 // 3600 * 3600, 0.0, 0.0, 0.0)]
+    hour = T0 // 3600 * 3600  # nothing in routing yet: the minutes before read as no load, the last hour's too
+    assert [(h.start, h.peak, h.rise, h.surge) for h in row.memory] == [(hour - 3600, 0.0, 0.0, 0.0),
+                                                                        (hour, 0.0, 0.0, 0.0)]
     earlier = policy.Hour(T0 // 3600 * 3600 - 3600, 50.0, rise=40.0, surge=30.0)
     row.update(actions=[WorkerGroup.memory.set([LoadHour(start=h.start, peak=h.peak, rise=h.rise, surge=h.surge)
                                                 for h in (earlier, policy.Hour(T0 // 3600 * 3600, 0.0))])])
@@ -658,3 +661,41 @@ def test_a_steady_load_reads_steady_whatever_second_a_pass_runs_at(fake, vast, g
         # A minute, whether finished, just finished or still filling, is read within 1.5 of it.
         assert all(25.5 <= load <= 28.5 for t, load in snapshot.load if t >= T0 + 60), (snapshot.now - T0,
                                                                                          snapshot.load)
+
+
+def test_an_endpoint_idle_for_its_inactivity_timeout_scales_to_zero_stays_there_and_wakes_on_a_request(
+        fake, vast, aws, monkeypatch):
+    """Its worker reports no load for ten minutes (its inactivity_timeout, longer than the
+    passes' five-minute window): a pass stops it. With nothing in routing, the minutes that
+    bring no report are minutes of no load, so later passes keep it at zero, until a request
+    finds no worker."""
+    monkeypatch.setenv("PUBLIC_URL", "https://control-plane.example")
+    monkeypatch.setenv("WORKER_TIMEOUT_S", "150")
+    account_id, _ = create_account("cron")
+    endpoint = create_endpoint(account_id, wire.new_endpoint({"endpoint_name": "nightly", "inactivity_timeout": 600}))
+    endpoint.update(actions=[Endpoint.created_at.set(T0)])  # new: not idle for its timeout yet
+    group = a_group(endpoint, min_load=0, cold_mult=1, cold_workers=1, test_workers=1)
+    assert scheduler.run_pass(vast, now=T0).count("launch") == 1  # one worker, to benchmark
+    boot(fake, T0 + 30)
+    (instance,) = fake.live()
+    worker_id, token = int(instance.env["CONTAINER_ID"]), instance.env["MASTER_TOKEN"]
+    stopped_at = None
+    for second in range(40, 900, 10):
+        at = T0 + second
+        if stopped_at is None:
+            worker_status.record_report(worker_status.Report(worker_id, token, loadtime=30.0, arrived_amount=0.0),
+                                        now=at)
+        if second % 60 == 0:
+            report = scheduler.run_pass(vast, now=at)
+            assert report.count("launch") == report.count("start") == 0
+            if report.count("stop"):
+                stopped_at = second
+    assert stopped_at is not None and 600 <= stopped_at <= 720  # idle for the timeout, not before
+    for later in (1800, 3600, 7200):  # no report, no request: still nothing serving
+        report = scheduler.run_pass(vast, now=T0 + later)
+        assert report.count("launch") == report.count("start") == 0, later
+    with TransactWrite(connection=connection()) as tx:  # what /route/ counts for a request that found no worker
+        stats.add_to_buckets(tx, [stats.series("e", int(endpoint.endpoint_id))], T0 + 7205, unmet_work=5.0,
+                             unmet_reqs=1)
+    assert scheduler.run_pass(vast, now=T0 + 7210).count("start") == 1
+    assert [w.status for w in records(group)] == ["starting"]

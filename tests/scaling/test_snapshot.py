@@ -92,3 +92,17 @@ def test_the_minute_just_finished_is_carried_on_until_every_worker_has_reported_
     worker = reporting(MINUTE + 55)
     assert load_history(1, 1, MINUTE + 62, 300.0, [worker]) == ((MINUTE - 60, 50 / 60), (MINUTE, 10.0),
                                                                  (MINUTE + 60, 10.0))
+
+
+def test_minutes_without_reports_read_as_no_load_while_no_worker_is_in_routing(aws):
+    report(MINUTE - 170, 10.0)  # the last report, in the minute three back; its worker is stopped since
+    stopped = [reporting(MINUTE - 170, status="stopped")]
+    # Every request since would have found no worker and counted as unmet: the minutes without a bucket had none.
+    assert load_history(1, 1, MINUTE + 10, 300.0, stopped) == (
+        (MINUTE - 300, 0.0), (MINUTE - 240, 0.0), (MINUTE - 180, 100 / 60), (MINUTE - 120, 0.0), (MINUTE - 60, 0.0),
+        (MINUTE, 0.0))
+    # ... not before the endpoint was created,
+    assert load_history(1, 1, MINUTE + 10, 300.0, stopped, created_at=MINUTE - 100)[0] == (MINUTE - 180, 100 / 60)
+    # ... and with a worker in routing, a minute without a bucket may be work not reported yet: no sample.
+    running = [reporting(MINUTE - 170)]
+    assert [t for t, _ in load_history(1, 1, MINUTE + 10, 300.0, running)] == [MINUTE - 180, MINUTE - 60, MINUTE]
