@@ -94,9 +94,9 @@ def run_pass(provider: Provider | None = None, now: float | None = None,
             if endpoint_id not in history:  # one read of the endpoint's workers and its load for all its groups
                 fleet[endpoint_id] = list(Worker.by_endpoint.query(endpoint_id))
                 # As far back as the endpoint's inactivity_timeout too: idle that long, it scales to zero.
-                reach = max(window, float(endpoint.inactivity_timeout or 0))
-                history[endpoint_id] = load_history(endpoint_id, sharing[endpoint_id], now, reach, fleet[endpoint_id],
-                                                    float(endpoint.created_at))
+                history_s = max(window, float(endpoint.inactivity_timeout or 0))
+                history[endpoint_id] = load_history(endpoint_id, sharing[endpoint_id], now, history_s,
+                                                    fleet[endpoint_id], float(endpoint.created_at))
             workers = [w for w in fleet[endpoint_id] if int(w.group_id) == int(group.group_id)]
             outcome = scale_group(provider, group, endpoint, workers, instances, history[endpoint_id], now)
             _save(outcome.decisions)

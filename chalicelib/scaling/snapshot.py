@@ -93,17 +93,17 @@ def load_history(endpoint_id: int, groups_sharing: int, now: float, window_s: fl
     span = StatBucket.t.between(first, filling)
     buckets = {int(b.t): (float(b.work or 0), float(b.unmet_work or 0))
                for b in StatBucket.query(stats.series("e", endpoint_id), span)}
-    idle = not any(_in_routing(w, now) for w in workers)
+    unrouted, born = not any(_in_routing(w, now) for w in workers), stats.bucket_start(created_at)
     minutes = set(buckets) | {filling - width, filling}
-    if idle:
-        minutes |= set(range(int(max(first, stats.bucket_start(created_at))), int(filling), int(width)))
+    if unrouted:
+        minutes |= set(range(max(first, born), filling, width))
     samples = {}
     for t in sorted(minutes):
         seconds = min(now - t, width)
         work, unmet = buckets.get(t, (0.0, 0.0))
         if t >= filling - width:
             work += _unreported(workers, t, t + seconds, now)
-        if t in buckets or work > 0 or idle:
+        if t in buckets or work > 0 or (unrouted and t >= born):
             samples[t] = (work / seconds if seconds > 0 else 0.0) + unmet / max(seconds, 1.0)
     return tuple((float(t), load / groups_sharing) for t, load in sorted(samples.items()))
 

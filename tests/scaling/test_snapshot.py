@@ -103,6 +103,7 @@ def test_minutes_without_reports_read_as_no_load_while_no_worker_is_in_routing(a
         (MINUTE, 0.0))
     # ... not before the endpoint was created,
     assert load_history(1, 1, MINUTE + 10, 300.0, stopped, created_at=MINUTE - 100)[0] == (MINUTE - 180, 100 / 60)
+    assert load_history(2, 1, MINUTE + 10, 300.0, [], created_at=MINUTE + 5) == ((MINUTE, 0.0),)  # a new one
     # ... and with a worker in routing, a minute without a bucket may be work not reported yet: no sample.
     running = [reporting(MINUTE - 170)]
     assert [t for t, _ in load_history(1, 1, MINUTE + 10, 300.0, running)] == [MINUTE - 180, MINUTE - 60, MINUTE]
