@@ -21,7 +21,7 @@ from bench.clairvoyant import clairvoyant
 from bench.policies import Production
 from bench.simulator import Simulation
 from bench.traces import Scenario, Trace, load_traces
-from chalicelib.scaling import policy
+from chalicelib.scaling import context, policy
 
 
 class NoWake(Production):
@@ -52,7 +52,7 @@ class DayPeakPool(Production):
 _queue_to_drain = policy._queue_to_drain
 
 
-def queued_now(snapshot: policy.Snapshot, restart_s: float) -> tuple[float, bool]:
+def queued_now(snapshot: context.Snapshot, restart_s: float) -> tuple[float, bool]:
     """The queue as it is at the wake: as if cold workers served at once."""
     return _queue_to_drain(snapshot, 0.0)
 
@@ -60,7 +60,7 @@ def queued_now(snapshot: policy.Snapshot, restart_s: float) -> tuple[float, bool
 _predict_load = policy.predict_load
 
 
-def minutes_only(load, now: float, thresholds: policy.Thresholds, current: float | None = None) -> float:
+def minutes_only(load, now: float, thresholds: context.Thresholds, current: float | None = None) -> float:
     """The trend through the minute buckets only, not the rate the latest reports give."""
     return _predict_load(load, now, thresholds)
 
@@ -68,13 +68,13 @@ def minutes_only(load, now: float, thresholds: policy.Thresholds, current: float
 _pool = policy._pool
 
 
-def pool_of_the_load_now(snapshot: policy.Snapshot, memory, forecast, serving: float, steady: float,
+def pool_of_the_load_now(snapshot: context.Snapshot, memory, forecast, serving: float, steady: float,
                          projected: float) -> tuple[float, float]:
     """cold_mult multiplies the target of the load now, one report window's spike included."""
     return _pool(snapshot, memory, forecast, serving, max(steady, serving / snapshot.group.target_util), projected)
 
 
-def unbounded(snapshot: policy.Snapshot) -> float:
+def unbounded(snapshot: context.Snapshot) -> float:
     """Launches for a growing queue as many as its projected drain asks, whatever the need."""
     return float("inf")
 

@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from bench.simulator import Action, View, WorkerView
+from chalicelib.scaling import context
 from chalicelib.scaling import policy as production
 
 UP = ("loading", "starting", "running")
@@ -56,7 +57,7 @@ class Production:
 
     @property
     def interval_s(self) -> float:
-        return production.Thresholds(**self.thresholds).pass_interval_s
+        return context.Thresholds(**self.thresholds).pass_interval_s
 
     def wakes(self, expected_wait_s: float) -> bool:
         return production.should_wake(expected_wait_s if expected_wait_s < math.inf else None,
@@ -71,12 +72,12 @@ class Production:
         workers = tuple(self._state(w, view) for w in view.workers)
         price = view.scenario.price_per_hour
         rating = view.scenario.max_perf if self.offers_rated else None
-        offers = tuple(production.Candidate(i, price, rating) for i in range(1, view.scenario.max_workers + 1))
-        group = production.GroupSettings(max_workers=view.scenario.max_workers, target_util=self.target_util,
+        offers = tuple(context.Candidate(i, price, rating) for i in range(1, view.scenario.max_workers + 1))
+        group = context.GroupSettings(max_workers=view.scenario.max_workers, target_util=self.target_util,
                                          target_queue_time=self.target_queue_time)
-        thresholds = production.Thresholds(**self.thresholds)
+        thresholds = context.Thresholds(**self.thresholds)
         reported = view.arrivals[-1][1] if view.arrivals else 0.0
-        plan = production.decide(production.Snapshot(view.now, group, thresholds, workers, load, offers,
+        plan = production.decide(context.Snapshot(view.now, group, thresholds, workers, load, offers,
                                                      backlog=view.backlog, current_load=max(view.routing, reported),
                                                      reported_load=reported,
                                                      memory=self.memory, jumps=self.jumps))
@@ -84,8 +85,8 @@ class Production:
         return [Action("launch") if a.kind == "launch" else Action(a.kind, a.worker_id) for a in plan.actions]
 
     @staticmethod
-    def _state(worker: WorkerView, view: View) -> production.WorkerState:
-        return production.WorkerState(worker.id, worker.status, worker.perf, view.scenario.price_per_hour,
+    def _state(worker: WorkerView, view: View) -> context.WorkerState:
+        return context.WorkerState(worker.id, worker.status, worker.perf, view.scenario.price_per_hour,
                                       worker.started_at, benchmarked=worker.perf > 0, restart_s=worker.restart_s)
 
 

@@ -36,7 +36,7 @@ from chalicelib.providers import (
     ProviderError,
     ProviderUnavailable,
 )
-from chalicelib.scaling import policy
+from chalicelib.scaling import context, policy
 from chalicelib.scaling.snapshot import build_snapshot
 
 LABEL_PREFIX = "gpucp"
@@ -118,7 +118,7 @@ class Outcome:
     group_id: int
     skipped: str | None = None
     error: str | None = None  # the pass failed on this group (the others go on)
-    plan: policy.Plan | None = None
+    plan: context.Plan | None = None
     decisions: list[Event] = field(default_factory=list)
     auth_failed: bool = False  # the provider refused the key: the scheduler ends its pass
 
@@ -140,7 +140,7 @@ def acquire_lease(group: WorkerGroup, owner: str, now: float) -> bool:
     )
 
 
-def release_lease(group: WorkerGroup, owner: str, plan: policy.Plan | None = None) -> None:
+def release_lease(group: WorkerGroup, owner: str, plan: context.Plan | None = None) -> None:
     """Give the group back, saving what the policy keeps between passes (its memory of the
     day's load and the jumps it noted) in the same write."""
     actions = [WorkerGroup.lease_until.set(0)]
@@ -207,7 +207,7 @@ def _sync(worker: Worker, instance: Instance) -> Worker:
 # --- decide -------------------------------------------------------------------------
 
 def plan_with_offers(provider: WatchedProvider, group: WorkerGroup,
-                     snapshot: policy.Snapshot) -> tuple[policy.Plan, dict[int, str]]:
+                     snapshot: context.Snapshot) -> tuple[context.Plan, dict[int, str]]:
     """The policy's plan; when it wants launches, the offers are searched and it decides again
     with them. Also the GPU of each offer found, by offer id."""
     plan = policy.decide(snapshot)
@@ -215,7 +215,7 @@ def plan_with_offers(provider: WatchedProvider, group: WorkerGroup,
         return plan, {}
     found = provider.search_offers(group.search_params, float(group.gpu_ram),
                                    limit=max(snapshot.group.max_workers, 1))
-    offers = tuple(policy.Candidate(o.id, o.price_per_hour) for o in found)
+    offers = tuple(context.Candidate(o.id, o.price_per_hour) for o in found)
     gpu_names = {o.id: o.gpu_name for o in found}
     return policy.decide(replace(snapshot, offers=offers)), gpu_names
 
@@ -234,7 +234,7 @@ class Actuator:
         self.provider, self.group, self.now, self.record = provider, group, now, record
         self.gpu_names = gpu_names or {}  # offer id -> its GPU, from the search
 
-    def act(self, plan: policy.Plan, workers: list[Worker]) -> None:
+    def act(self, plan: context.Plan, workers: list[Worker]) -> None:
         by_id = {int(w.worker_id): w for w in workers}
         for action in sorted(plan.actions, key=lambda a: self.ORDER[a.kind]):
             if self.provider.key_refused:
@@ -260,7 +260,7 @@ class Actuator:
             self.record(action, reason, "skipped: it is no longer serving", worker)
         return False
 
-    def _destroy(self, action: policy.Action, worker: Worker) -> None:
+    def _destroy(self, action: context.Action, worker: Worker) -> None:
         serving = worker.status if worker.status in (*SERVING, Status.STOPPING) else None
         if serving and not self._withdraw("destroy", action.reason, worker):
             return
@@ -271,7 +271,7 @@ class Actuator:
             put_back(worker, serving)  # still up: back in routing
         self.record("destroy", action.reason, outcome, worker)
 
-    def _stop(self, action: policy.Action, worker: Worker) -> None:
+    def _stop(self, action: context.Action, worker: Worker) -> None:
         serving = worker.status
         if not self._withdraw("stop", action.reason, worker):
             return
@@ -282,11 +282,11 @@ class Actuator:
             put_back(worker, serving)  # still up: back in routing
         self.record("stop", action.reason, outcome, worker)
 
-    def _resume(self, action: policy.Action, worker: Worker) -> None:
+    def _resume(self, action: context.Action, worker: Worker) -> None:
         outcome = "ok" if resume(worker) else "skipped: it is no longer draining"
         self.record("resume", action.reason, outcome, worker)
 
-    def _start(self, action: policy.Action, worker: Worker) -> None:
+    def _start(self, action: context.Action, worker: Worker) -> None:
         try:
             self.provider.start(int(worker.instance_id))
         except ProviderUnavailable as error:
@@ -299,7 +299,7 @@ class Actuator:
             outcome = "ok"
         self.record("start", action.reason, outcome, worker)
 
-    def _launch(self, action: policy.Action) -> None:
+    def _launch(self, action: context.Action) -> None:
         if not settings.public_url():
             self.record("launch", action.reason, "failed: PUBLIC_URL is not set, so a new worker could not report",
                         offer_id=action.offer_id)

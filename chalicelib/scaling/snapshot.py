@@ -12,18 +12,18 @@ from chalicelib.core.fleet import stats
 from chalicelib.core.fleet.worker_groups import effective_knobs
 from chalicelib.core.fleet.workers import SERVING, Status
 from chalicelib.core.store import Endpoint, StatBucket, Worker, WorkerGroup
-from chalicelib.scaling import policy, recurrence
+from chalicelib.scaling import context, recurrence
 
 
-def thresholds() -> policy.Thresholds:
+def thresholds() -> context.Thresholds:
     """The policy's thresholds, with the overrides the environment sets (settings.policy_thresholds)."""
-    return policy.Thresholds(**settings.policy_thresholds())
+    return context.Thresholds(**settings.policy_thresholds())
 
 
-def group_settings(group: WorkerGroup, endpoint: Endpoint) -> policy.GroupSettings:
+def group_settings(group: WorkerGroup, endpoint: Endpoint) -> context.GroupSettings:
     """The knobs that govern `group` (its own where set, else its endpoint's) and its endpoint's state."""
     given = effective_knobs(group, endpoint)
-    return policy.GroupSettings(
+    return context.GroupSettings(
         min_load=float(given["min_load"]), min_cold_load=float(given["min_cold_load"] or 0),
         target_util=float(given["target_util"]), cold_mult=float(given["cold_mult"]),
         cold_workers=int(given["cold_workers"]), test_workers=int(given["test_workers"]),
@@ -35,13 +35,13 @@ def group_settings(group: WorkerGroup, endpoint: Endpoint) -> policy.GroupSettin
     )
 
 
-def worker_state(worker: Worker, group: WorkerGroup, now: float) -> policy.WorkerState:
+def worker_state(worker: Worker, group: WorkerGroup, now: float) -> context.WorkerState:
     """One worker's row as the policy sees it: silent past its timeout is an error, launched
     before the group's generation is outdated, a worker its owner brought is not managed."""
     status = worker.status
     if status != Status.STOPPED and not worker.is_live(now):
         status = Status.ERROR  # silent past its timeout
-    return policy.WorkerState(
+    return context.WorkerState(
         id=int(worker.worker_id), status=status, perf=float(worker.max_perf or 0),
         price_per_hour=float(worker.price_per_hour or 0), started_at=float(worker.started_at),
         reliability=worker.reliability,
@@ -116,15 +116,15 @@ def _unreported(workers: list[Worker], start: float, end: float, now: float) -> 
 
 
 def build_snapshot(group: WorkerGroup, endpoint: Endpoint, workers: list[Worker], load: tuple,
-                   now: float) -> policy.Snapshot:
+                   now: float) -> context.Snapshot:
     """The snapshot the policy decides on for `group`, from its rows and the endpoint's `load`."""
     knobs, limits = group_settings(group, endpoint), thresholds()
     # An hour kept before surges were (none on the row) counts as one the load surged to its
     # peak in: the pool holds it, as it did then.
-    memory = tuple(policy.Hour(float(h.start), float(h.peak), float(h.rise or 0),
+    memory = tuple(context.Hour(float(h.start), float(h.peak), float(h.rise or 0),
                                float(h.peak if h.surge is None else h.surge)) for h in group.memory or ())
     jumps = tuple(recurrence.Jump(float(j.at), float(j.base), float(j.level)) for j in group.jumps or ())
     backlog, current, reported = queued_and_arriving(workers, now)
-    return policy.Snapshot(now, knobs, limits, tuple(worker_state(w, group, now) for w in workers), load,
+    return context.Snapshot(now, knobs, limits, tuple(worker_state(w, group, now) for w in workers), load,
                            backlog=backlog, current_load=current, reported_load=reported, memory=memory, jumps=jumps,
                            rolling=bool(group.rolling))

@@ -17,7 +17,7 @@ from chalicelib.core.fleet.worker_groups import create_group
 from chalicelib.core.store import Endpoint, Event, LoadHour, Worker, WorkerGroup, connection
 from chalicelib.providers import Instance, ProviderAuthError, ProviderError
 from chalicelib.providers.vast import VastProvider
-from chalicelib.scaling import policy, recurrence, scale_group, scheduler
+from chalicelib.scaling import context, policy, recurrence, scale_group, scheduler
 from chalicelib.scaling.scale_group import Actuator, Recorder, WatchedProvider, label
 from chalicelib.scaling.snapshot import queued_and_arriving
 from chalicelib.surfaces.vast import wire
@@ -342,12 +342,12 @@ def test_the_policy_memory_is_kept_on_the_group_row(fake, vast, group, monkeypat
     hour = T0 // 3600 * 3600  # nothing in routing yet: the minutes before read as no load, the last hour's too
     assert [(h.start, h.peak, h.rise, h.surge) for h in row.memory] == [(hour - 3600, 0.0, 0.0, 0.0),
                                                                         (hour, 0.0, 0.0, 0.0)]
-    earlier = policy.Hour(T0 // 3600 * 3600 - 3600, 50.0, rise=40.0, surge=30.0)
+    earlier = context.Hour(T0 // 3600 * 3600 - 3600, 50.0, rise=40.0, surge=30.0)
     row.update(actions=[WorkerGroup.memory.set([LoadHour(start=h.start, peak=h.peak, rise=h.rise, surge=h.surge)
-                                                for h in (earlier, policy.Hour(T0 // 3600 * 3600, 0.0))])])
+                                                for h in (earlier, context.Hour(T0 // 3600 * 3600, 0.0))])])
     records(group)[0].update(actions=[Worker.restart_s.set(22.0)])  # as a restarted worker reported it
     scheduler.run_pass(vast, now=T0 + 60)
-    assert seen[-1].memory == (earlier, policy.Hour(T0 // 3600 * 3600, 0.0))
+    assert seen[-1].memory == (earlier, context.Hour(T0 // 3600 * 3600, 0.0))
     assert [w.restart_s for w in seen[-1].workers if w.restart_s] == [22.0]
 
 
@@ -545,8 +545,8 @@ def actuator_for(provider, group) -> Actuator:
 WRITE_PATHS = {
     "link to its instance": lambda run, w: scale_group._sync(w, Instance(7, "x", "unavailable", 2.0)),
     "withdraw from routing": lambda run, w: run._withdraw("stop", "surplus", w),
-    "mark stopped": lambda run, w: run._stop(policy.Action("stop", "surplus", int(w.worker_id)), w),
-    "mark started": lambda run, w: run._start(policy.Action("start", "queue", int(w.worker_id)), w),
+    "mark stopped": lambda run, w: run._stop(context.Action("stop", "surplus", int(w.worker_id)), w),
+    "mark started": lambda run, w: run._start(context.Action("start", "queue", int(w.worker_id)), w),
 }
 
 
@@ -567,7 +567,7 @@ def test_no_lease_write_brings_a_deleted_group_back(group):
 
     group.delete()
     assert acquire_lease(group, "pass", T0) is False
-    release_lease(group, "pass", policy.Plan((), 0.0, 0.0, memory=(policy.Hour(T0, 5.0, 0.0),)))
+    release_lease(group, "pass", context.Plan((), 0.0, 0.0, memory=(context.Hour(T0, 5.0, 0.0),)))
     assert list(WorkerGroup.scan()) == []
 
 
@@ -580,7 +580,7 @@ def test_a_launch_whose_worker_was_deleted_meanwhile_leaves_no_partial_row(group
         return worker, token
 
     monkeypatch.setattr(scale_group, "register_worker", then_deleted)
-    actuator_for(_Obliging(), group)._launch(policy.Action("launch", "need", offer_id=1))
+    actuator_for(_Obliging(), group)._launch(context.Action("launch", "need", offer_id=1))
     assert list(Worker.scan()) == []  # the instance it launched is an orphan the next pass destroys
 
 

@@ -11,18 +11,18 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.core import settings
 from chalicelib.core.fleet import stats
 from chalicelib.core.store import Endpoint, LoadHour, Worker, WorkerGroup, connection
-from chalicelib.scaling import policy
+from chalicelib.scaling import context
 from chalicelib.scaling.snapshot import build_snapshot, group_settings, load_history, thresholds, worker_state
 
 
 def test_every_threshold_the_environment_may_set_is_a_threshold_of_the_policy():
-    assert {f.name for f in fields(policy.Thresholds)} == set(settings.POLICY_THRESHOLDS)
+    assert {f.name for f in fields(context.Thresholds)} == set(settings.POLICY_THRESHOLDS)
 
 
 def test_the_environment_overrides_a_threshold_and_the_rest_keep_their_defaults(monkeypatch):
     monkeypatch.setenv("SCALE_DOWN_DELAY_S", "30")
     monkeypatch.setenv("RECUR_REPEATS", "4")
-    assert thresholds() == policy.Thresholds(scale_down_delay_s=30.0, recur_repeats=4)
+    assert thresholds() == context.Thresholds(scale_down_delay_s=30.0, recur_repeats=4)
 
 
 def test_a_groups_declared_perf_reaches_the_policy_and_none_stays_none():
@@ -40,7 +40,7 @@ def test_an_hour_kept_before_surges_were_reads_as_one_that_surged_to_its_peak():
     group = WorkerGroup(1, 3, endpoint_id=2, test_workers=3, gpu_ram=8, memory=[
         LoadHour(start=0, peak=50, rise=0), LoadHour(start=3600, peak=40, rise=10, surge=25)])
     memory = build_snapshot(group, endpoint, [], (), 7200.0).memory
-    assert memory == (policy.Hour(0.0, 50.0, 0.0, surge=50.0), policy.Hour(3600.0, 40.0, 10.0, surge=25.0))
+    assert memory == (context.Hour(0.0, 50.0, 0.0, surge=50.0), context.Hour(3600.0, 40.0, 10.0, surge=25.0))
 
 
 def test_a_worker_is_busy_while_work_is_queued_at_it_or_routed_to_it_draining_or_not():
@@ -55,7 +55,7 @@ def test_a_worker_is_busy_while_work_is_queued_at_it_or_routed_to_it_draining_or
 
     assert [state("running", routed_load=2.0).busy, state("idle").busy] == [True, False]
     assert [state("stopping", queue_load=5.0).busy, state("stopping").busy] == [True, False]
-    assert state("stopping").status == policy.DRAINING
+    assert state("stopping").status == context.DRAINING
 
 
 MINUTE = 1_800_000_000 // 60 * 60  # a stats bucket's start
