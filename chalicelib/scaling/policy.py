@@ -74,7 +74,7 @@ from chalicelib.scaling.context import (
 )
 
 PEAK_BUCKET_S = 3600.0  # the memory of past load keeps one peak per hour
-WAKE_FRACTION = 0.25  # of target_queue_time: queueing wakes the scaler while work can still make the target
+WAKE_FRACTION = 0.1  # of target_queue_time: queueing wakes the scaler while work can still make the target
 
 
 def should_wake(expected_wait_s: float | None, target_queue_time: float) -> bool:

@@ -1,7 +1,7 @@
 """Waking the scaler the moment work queues, instead of at the next scheduled pass.
 
 Cold workers start in seconds, but the schedule runs once a minute: when /route/ finds
-that a request would wait more than a quarter of the endpoint's `target_queue_time` (or
+that a request would wait more than a tenth of the endpoint's `target_queue_time` (or
 finds no worker at all), it asks for a pass over that endpoint's groups at once, as
 Knative's activator pokes its autoscaler. A conditional write on the endpoint keeps it
 to one wake per `WAKE_INTERVAL_S` across every API instance; the pass itself runs

@@ -49,9 +49,9 @@ def test_what_was_routed_since_the_reports_is_the_load_now_only_while_a_queue_bu
         return Snapshot(NOW, GroupSettings(target_queue_time=10.0), Thresholds(), (worker(1), worker(2)), steady(9.0),
                         backlog=backlog, current_load=30.0, reported_load=9.0)
 
-    # Two workers of 10: a queue of 40 is 2 s of their work, under a quarter of the 10 s target wait.
-    assert load_now(snapshot(backlog=40.0)) == 9.0
-    assert load_now(snapshot(backlog=60.0)) == 30.0  # 3 s: it builds, and what arrives since counts
+    # Two workers of 10: a queue of 15 is 0.75 s of their work, under a tenth of the 10 s target wait.
+    assert load_now(snapshot(backlog=15.0)) == 9.0
+    assert load_now(snapshot(backlog=30.0)) == 30.0  # 1.5 s: it builds, and what arrives since counts
 
 
 def test_the_trend_runs_through_what_the_reports_give_not_what_was_routed_since():

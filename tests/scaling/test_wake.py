@@ -58,8 +58,8 @@ def row(endpoint: dict) -> Endpoint:
     return next(e for e in Endpoint.scan() if int(e.endpoint_id) == endpoint["id"])
 
 
-def test_a_request_that_would_wait_over_a_quarter_of_target_queue_time_wakes_the_scaler():
-    assert not should_wake(2.5, 10.0) and should_wake(2.6, 10.0)
+def test_a_request_that_would_wait_over_a_tenth_of_target_queue_time_wakes_the_scaler():
+    assert not should_wake(1.0, 10.0) and should_wake(1.1, 10.0)
     assert should_wake(None, 10.0)  # no worker ready at all: scaling from zero
 
 
@@ -68,11 +68,11 @@ def test_queueing_wakes_the_scaler_once_per_interval(api, endpoint, listener, dy
     api.ready_worker(group, max_perf=10.0)
     account_id = row(endpoint).account_id
     dynamodb_calls.clear()
-    for _ in range(3):  # 0, 10 and 20 units ahead: waits of 0, 1 and 2 s
+    for _ in range(2):  # 0 and 10 units ahead: waits of 0 and 1 s
         assert route(api, endpoint)["url"]
     assert listener.received == [] and "UpdateItem" in dynamodb_calls  # only the routing's own write
     calls_before = sum(dynamodb_calls.values())
-    route(api, endpoint)  # 30 units ahead: 3 s > 2.5 s
+    route(api, endpoint)  # 20 units ahead: 2 s > 1 s
     assert sum(dynamodb_calls.values()) - calls_before == 4  # the usual 3, and the wake's conditional write
     assert listener.received == [{"account_id": account_id, "endpoint_id": endpoint["id"]}]
     for _ in range(3):
