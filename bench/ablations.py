@@ -92,6 +92,8 @@ VARIANTS = {
     "the ready floor from the first jump from idle, not the second (`READY_FLOOR_JUMPS=1`)":
         (Production, {"ready_floor_jumps": 1}, {}),
     "no wake: the schedule's passes only": (NoWake, {}, {}),
+    "wake at a quarter of `target_queue_time`, not a tenth (`WAKE_FRACTION` 0.25)":
+        (Production, {}, {"WAKE_FRACTION": 0.25}),
     "the queue as it is now, not as it will be when cold workers serve":
         (Production, {}, {"_queue_to_drain": queued_now}),
     "the pool holds the day's peak, not what the load can reach within a lead time": (DayPeakPool, {}, {}),
