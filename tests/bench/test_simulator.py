@@ -95,8 +95,9 @@ def test_the_production_policy_is_the_lambdas_function(monkeypatch):
     Simulation(Trace("flat", 10, (5.0,) * 12), SCENARIO, policies.Production()).run()
     assert calls[0].group.max_workers == SCENARIO.max_workers
     # every pass_interval_s (20 s), as the scheduled Lambda's passes come; and while work queues
-    # (no worker serves for 100 s), every 10 s, as /route/ wakes the scaler
-    assert [c.now for c in calls] == [0, 1, 11, 20, 21, 31, 40, 41, 51, 60, 61, 71, 80, 81, 91, 100, 101]
+    # (no worker serves for 100 s, and the first one drains the queue over seconds more), every
+    # 10 s, as /route/ wakes the scaler
+    assert [c.now for c in calls] == [0, 1, 11, 20, 21, 31, 40, 41, 51, 60, 61, 71, 80, 81, 91, 100, 101, 111]
     # the offers it weighs promise the scenario's perf, as the baselines are given it
     assert {o.perf for o in calls[0].offers} == {SCENARIO.max_perf}
     assert calls[1].backlog == 5.0 and calls[1].group.target_queue_time == SCENARIO.target_wait_s
