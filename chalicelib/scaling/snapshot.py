@@ -7,6 +7,8 @@ what the last pass left on the group's row.
 """
 from __future__ import annotations
 
+import math
+
 from chalicelib.core import settings
 from chalicelib.core.fleet import stats
 from chalicelib.core.fleet.worker_groups import effective_knobs
@@ -62,10 +64,10 @@ def _in_routing(worker: Worker, now: float) -> bool:
 
 def queued_and_arriving(workers: list[Worker], now: float) -> tuple[float, float, float]:
     """Work queued at the live workers in routing now; the rate arriving at them (their last
-    reports, or what /route/ sent them since if more); and the rate their last reports give.
-    Queued is what they reported plus what was routed since, less what they served since at
-    their benchmarked perf. A draining worker's queue is its own to serve: more capacity
-    elsewhere would not drain it."""
+    reports, or what /route/ sent them since if more: see `routed_rate`); and the rate their
+    last reports give. Queued is what they reported plus what was routed since, less what
+    they served since at their benchmarked perf. A draining worker's queue is its own to
+    serve: more capacity elsewhere would not drain it."""
     backlog = arriving = reported = 0.0
     for w in workers:
         if not _in_routing(w, now):
@@ -73,9 +75,19 @@ def queued_and_arriving(workers: list[Worker], now: float) -> tuple[float, float
         since = max(now - float(w.last_report_at or 0), 1.0)
         routed = float(w.routed_load or 0)
         backlog += max(float(w.queue_load or 0) + routed - float(w.max_perf or 0) * since, 0.0)
-        arriving += max(float(w.cur_load or 0), routed / since)
+        arriving += max(float(w.cur_load or 0), routed_rate(routed, int(w.routed_requests or 0), since))
         reported += float(w.cur_load or 0)
     return backlog, arriving, reported
+
+
+def routed_rate(work: float, requests: int, since: float) -> float:
+    """The rate `requests` routed over `since` seconds (carrying `work`) stand for, at the low
+    end of a count's noise: n requests are n - sqrt(n) of them. One request is no rate (a
+    worker that reported a moment ago), a hundred are ninety. Without a count (a row from
+    before it was kept), the work as it came."""
+    if requests <= 0:
+        return work / since
+    return work * max(requests - math.sqrt(requests), 0.0) / requests / since
 
 
 def load_history(endpoint_id: int, groups_sharing: int, now: float, window_s: float,

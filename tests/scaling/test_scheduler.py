@@ -4,7 +4,6 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import replace
-from datetime import UTC, datetime
 
 import pytest
 from pynamodb.transactions import TransactWrite
@@ -19,7 +18,6 @@ from chalicelib.providers import Instance, ProviderAuthError, ProviderError
 from chalicelib.providers.vast import VastProvider
 from chalicelib.scaling import context, policy, recurrence, scale_group, scheduler
 from chalicelib.scaling.scale_group import Actuator, Recorder, WatchedProvider, label
-from chalicelib.scaling.snapshot import queued_and_arriving
 from chalicelib.surfaces.vast import wire
 from tests.support.fake_vast import FakeVast
 
@@ -366,20 +364,6 @@ def test_the_jumps_the_policy_noted_are_kept_on_the_group_row_and_reach_the_next
     assert [(j.at, j.base, j.level) for j in stored] == [(T0 - 900.0, 0.0, 40.0), (T0 - 300.0, 0.0, 42.0)]
     scheduler.run_pass(vast, now=T0 + 60)
     assert seen[0].jumps == () and seen[-1].jumps == noted and seen[-1].now == T0 + 60
-
-
-def test_the_snapshot_counts_work_queued_and_arriving_from_reports_and_routing():
-    def worker(status="running", reported=T0 - 4, **fields):
-        return Worker(token_hash="x", status=status, max_perf=10.0, last_report_at=reported,
-                      expires_at=datetime.fromtimestamp(T0 + 60, UTC), **fields)
-
-    workers = [
-        worker(queue_load=50.0, routed_load=40.0, cur_load=8.0),  # 90 queued, 40 served since; 40 routed in 4 s
-        worker(queue_load=10.0, routed_load=0.0, cur_load=9.0),  # drained since its report
-        worker(queue_load=500.0, routed_load=0.0, cur_load=9.0, status="stopped"),  # not serving: not counted
-        worker(queue_load=60.0, routed_load=0.0, cur_load=9.0, status="stopping"),  # draining: its own to serve
-    ]
-    assert queued_and_arriving(workers, T0) == (50.0, 10.0 + 9.0, 8.0 + 9.0)
 
 
 def test_a_worker_that_requests_reached_after_the_pass_read_it_drains_then_stops(fake, vast, group, monkeypatch):

@@ -12,7 +12,15 @@ from chalicelib.core import settings
 from chalicelib.core.fleet import stats
 from chalicelib.core.store import Endpoint, LoadHour, Worker, WorkerGroup, connection
 from chalicelib.scaling import context
-from chalicelib.scaling.snapshot import build_snapshot, group_settings, load_history, thresholds, worker_state
+from chalicelib.scaling.snapshot import (
+    build_snapshot,
+    group_settings,
+    load_history,
+    queued_and_arriving,
+    routed_rate,
+    thresholds,
+    worker_state,
+)
 
 
 def test_every_threshold_the_environment_may_set_is_a_threshold_of_the_policy():
@@ -41,6 +49,35 @@ def test_an_hour_kept_before_surges_were_reads_as_one_that_surged_to_its_peak():
         LoadHour(start=0, peak=50, rise=0), LoadHour(start=3600, peak=40, rise=10, surge=25)])
     memory = build_snapshot(group, endpoint, [], (), 7200.0).memory
     assert memory == (context.Hour(0.0, 50.0, 0.0, surge=50.0), context.Hour(3600.0, 40.0, 10.0, surge=25.0))
+
+
+def _routed_to(status="running", reported=1_800_000_000.0 - 4, **fields) -> Worker:
+    return Worker(token_hash="x", status=status, max_perf=10.0, last_report_at=reported,
+                  expires_at=datetime.fromtimestamp(1_800_000_000.0 + 60, UTC), **fields)
+
+
+def test_work_queued_and_arriving_comes_from_the_reports_and_what_was_routed_since():
+    now = 1_800_000_000.0
+    workers = [  # 90 queued, 40 served since; 40 routed in 4 s by 100 requests: 36/4 a second
+        _routed_to(queue_load=50.0, routed_load=40.0, routed_requests=100, cur_load=8.0),
+        _routed_to(queue_load=10.0, routed_load=0.0, cur_load=9.0),  # drained since its report
+        _routed_to(queue_load=500.0, routed_load=0.0, cur_load=9.0, status="stopped"),  # not serving: not counted
+        _routed_to(queue_load=60.0, routed_load=0.0, cur_load=9.0, status="stopping"),  # draining: its own to serve
+    ]
+    assert queued_and_arriving(workers, now) == (50.0, 9.0 + 9.0, 8.0 + 9.0)
+
+
+def test_a_request_or_two_routed_just_after_a_report_is_no_rate_but_a_crowd_is():
+    now = 1_800_000_000.0
+    one = _routed_to(reported=now - 0.2, cur_load=3.0, routed_load=20.0, routed_requests=1)
+    assert queued_and_arriving([one], now)[1:] == (3.0, 3.0)  # its queue still counts: 20 units
+    assert queued_and_arriving([one], now)[0] == 20.0 - 10.0 * 1.0
+    crowd = _routed_to(reported=now - 2, cur_load=3.0, routed_load=400.0, routed_requests=100)
+    assert queued_and_arriving([crowd], now)[1] == 400.0 * 0.9 / 2
+
+
+def test_a_routed_rate_is_a_counts_low_end_and_without_a_count_the_work_as_it_came():
+    assert [routed_rate(20.0, 1, 1.0), routed_rate(40.0, 4, 2.0), routed_rate(50.0, 0, 5.0)] == [0.0, 10.0, 10.0]
 
 
 def test_a_worker_is_busy_while_work_is_queued_at_it_or_routed_to_it_draining_or_not():

@@ -80,7 +80,8 @@ def route(key: ApiKey, name: str, cost: float, request_idx: int = 0, now: float 
                 _count_unmet(endpoint, cost, now)
                 metrics.add_metric(name="UnmetRequests", unit="Count", value=1)
             return routed
-        if update_existing(worker, [Worker.routed_load.add(cost), Worker.routed_count.add(1)],
+        if update_existing(worker, [Worker.routed_load.add(cost), Worker.routed_count.add(1),
+                                   Worker.routed_requests.add(1)],
                            Worker.status.is_in(*SERVING)):  # still there, and not withdrawn by a scaling pass
             break
         workers = [w for w in workers if w is not worker]  # gone or withdrawn since the query: the next one

@@ -8,8 +8,8 @@ the pure arithmetic between the two.
 Reports of one worker are applied in order: the transaction holds only if the worker is
 as it was read (else it is read again), and a report whose cumulative request count is
 below the last one applied, with no (re)load in between, is older than it and changes
-nothing. Counters that other calls move (`routed_load`, `ok_count`, `failed_count`) are
-only ever changed by ADD, so no concurrent update is lost.
+nothing. Counters that other calls move (`routed_load`, `routed_requests`, `ok_count`,
+`failed_count`) are only ever changed by ADD, so no concurrent update is lost.
 """
 from __future__ import annotations
 
@@ -135,8 +135,8 @@ def next_state(worker: Worker, report: Report, now: float) -> Transition:
     # Counters others move are only added to: what was routed here before it was read is now
     # in the worker's own numbers; finished requests fade out over RELIABILITY_WINDOW_S.
     fade = 1 - math.exp(-span / RELIABILITY_WINDOW_S)
-    added = {"routed_load": -float(worker.routed_load or 0), "ok_count": -fade * float(worker.ok_count or 0),
-             "failed_count": -fade * float(worker.failed_count or 0)}
+    added = {"routed_load": -float(worker.routed_load or 0), "routed_requests": -float(worker.routed_requests or 0),
+             "ok_count": -fade * float(worker.ok_count or 0), "failed_count": -fade * float(worker.failed_count or 0)}
     capacity_s = max_perf * span if status in SERVING else 0.0
     return Transition(changes, {k: round(val, 6) for k, val in added.items() if round(val, 6)},
                       work=load * span, capacity_s=capacity_s, reqs=float(new_reqs), span_s=span if last else 0.0)

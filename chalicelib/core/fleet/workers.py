@@ -125,7 +125,8 @@ def put_back(worker: Worker, status: str) -> None:
 
 def mark_stopped(worker: Worker, now: float) -> None:
     """Its machine stopped: kept STOPPED for STOPPED_RETENTION, nothing routed to it is owed."""
-    update_existing(worker, [Worker.status.set(Status.STOPPED), Worker.routed_load.set(0), Worker.withdrawn_at.remove(),
+    update_existing(worker, [Worker.status.set(Status.STOPPED), Worker.routed_load.set(0),
+                             Worker.routed_requests.set(0), Worker.withdrawn_at.remove(),
                              Worker.expires_at.set(epoch(now + settings.stopped_retention_s()))])
 
 

@@ -135,6 +135,7 @@ class Worker(Model):
     queue_load = NumberAttribute(default=0)  # work units waiting or in progress, as reported
     routed_load = NumberAttribute(default=0)  # work units routed here since the last report
     routed_count = NumberAttribute(default=0)  # requests ever routed here: the `reqnum`
+    routed_requests = NumberAttribute(default=0)  # requests routed here since the last report
     reqs_working = NumberAttribute(default=0)
     num_requests = NumberAttribute(default=0)  # cumulative, as the worker counts them since its last (re)load
     req_rate = NumberAttribute(default=0)

@@ -63,3 +63,9 @@ def test_a_worker_started_from_stopped_reports_how_long_it_took_to_serve_again()
     assert next_state(restarted, report, time.time()).changes["restart_s"] == 21.5
     launched = Worker("h", worker_id=1, status="starting", max_perf=0.0, loaded_at=0, last_report_at=0)
     assert "restart_s" not in next_state(launched, Report(worker_id=1, mtoken="t", loadtime=180.0), time.time()).changes
+
+
+def test_a_report_takes_what_was_routed_before_it_was_read_out_of_the_counters_routes_add_to():
+    worker = a_worker(last_report_at=100.0, loaded_at=1.0, routed_load=30.0, routed_requests=3)
+    added = next_state(worker, Report(1, "t", arrived_amount=30.0), now=105.0).added
+    assert (added["routed_load"], added["routed_requests"]) == (-30.0, -3.0)

@@ -105,6 +105,16 @@ def test_the_request_idx_given_out_is_one_the_route_call_accepts_back(api, endpo
     assert route(api, endpoint, request_idx=first["request_idx"])["request_idx"] == first["request_idx"]
 
 
+def test_what_was_routed_to_a_worker_since_its_report_is_kept_until_the_next(api, endpoint, group):
+    worker = api.ready_worker(group)
+    route(api, endpoint), route(api, endpoint, cost=4)
+    row = next(w for w in Worker.scan() if int(w.worker_id) == worker["id"])
+    assert (row.routed_load, row.routed_requests, row.routed_count) == (14, 2, 2)
+    api.report(worker, cur_load=1.0)
+    row.refresh()
+    assert (row.routed_load, row.routed_requests, row.routed_count) == (0, 0, 2)  # the reqnum goes on
+
+
 def test_a_route_costs_three_dynamodb_requests(api, endpoint, group, dynamodb_calls):
     api.ready_worker(group)
     route(api, endpoint)
