@@ -103,6 +103,8 @@ VARIANTS = {
     "the pool remembers 1 hour, not 24 (`POOL_MEMORY_S=3600`)": (Production, {"pool_memory_s": 3600.0}, {}),
     "cold workers trimmed at the pool's goal, young ones too (`POOL_KEEP_S=0`)": (Production, {"pool_keep_s": 0.0}, {}),
     "serving follows the 2-minute peak (`SCALE_DOWN_DELAY_S=120`)": (Production, {"scale_down_delay_s": 120.0}, {}),
+    "starts for all of the load now, not a report window of it (`BURST_S` without end)":
+        (Production, {"burst_s": 1e12}, {}),
 }
 
 

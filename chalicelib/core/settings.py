@@ -139,7 +139,7 @@ def wake_interval_s() -> float:
 
 
 POLICY_THRESHOLDS = ("loading_deadline_s", "min_reliability", "prediction_window_s", "trend_min_span_s",
-                     "lead_time_s", "scale_down_delay_s", "pool_memory_s", "pool_keep_s", "pool_headroom",
+                     "lead_time_s", "scale_down_delay_s", "burst_s", "pool_memory_s", "pool_keep_s", "pool_headroom",
                      "restart_s", "restart_spare", "idle_window_s", "ready_floor_jumps", "pass_interval_s",
                      "jump_ratio", "jump_min_workers", "jumps_kept", "recur_repeats", "recur_tolerance_s",
                      "recur_min_period_s", "recur_headroom", "recur_same_base", "drain_timeout_s")

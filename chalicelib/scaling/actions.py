@@ -28,7 +28,8 @@ class Goals:
     """What the policy wants of the group now, in capacity (work units per second)."""
 
     predicted: float  # load expected one lead time ahead
-    target: float  # serving capacity wanted now
+    target: float  # serving capacity wanted now: starts go up to it
+    hold: float  # serving capacity not stopped: the target, or what all of the load now needs if more
     why: str  # what the target is for
     foreseen: bool  # the target is for a recurring jump due before the next pass
     drain: float  # more capacity: what is queued when cold workers serve, served within target_queue_time

@@ -46,6 +46,7 @@ class Thresholds:
     trend_min_span_s: float = 10.0  # samples spanning less than this make no trend: seconds of noise are no slope
     lead_time_s: float = 180.0  # a cold launch: a rising trend is projected this far; the pool meets rises within it
     scale_down_delay_s: float = 60.0  # serving capacity follows the peak of this window: cold ones start fast
+    burst_s: float = 10.0  # the load now is a rate over about this long (a report window): see policy.decide
     pool_memory_s: float = 86400.0  # the cold pool remembers this much history: its peak and its sharpest rise
     pool_keep_s: float = 5400.0  # a stopped worker costs a relaunch in this long: kept if needed within it
     pool_headroom: float = 0.5  # the pool holds this much above the load it meets: a larger burst, and its queue

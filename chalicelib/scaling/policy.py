@@ -7,9 +7,12 @@ Capacity is in work units per second. A snapshot carries the group's settings
 (`GroupSettings`, what its owner sets through the API) apart from the operator's
 `Thresholds` (named defaults the deployment may override). The settings mean what Vast
 users expect (scale_down_delay_s, pool_memory_s and pool_headroom are thresholds):
-    serving target = max(load over the last scale_down_delay_s, load now, min_load) / target_util
-        (the load now is what the latest reports give; what was routed since them counts
-        only while a queue builds: see `load_now`)
+    serving target = max(load over the last scale_down_delay_s, load now x burst_s /
+        (burst_s + target_queue_time), min_load) / target_util: starts meet the load now as a
+        burst one report window long, served within the target wait (its noise waits in the
+        queue); stops keep what all of it needs at target_util (the load now is what the
+        latest reports give; what was routed since them counts only while a queue builds:
+        see `load_now`)
     total capacity (serving + stopped "cold" workers) = cold_mult x target (as the minute
         buckets give it: not the last report window's spike), and at least
         (1 + pool_headroom) x what the load can reach before a launch serves / target_util
@@ -185,7 +188,7 @@ def decide(snapshot: Snapshot) -> Plan:
     goals = _goals(snapshot, memory, _foresee(snapshot, jumps))
     needs_offers = scale_up(fleet, snapshot, goals)
     if goals.drain <= 0:
-        scale_down(fleet, snapshot, goals.target, goals.keep_capacity)
+        scale_down(fleet, snapshot, goals.hold, goals.keep_capacity)
     finish_draining(fleet, snapshot, goals.keep_capacity)
     untested = expected_perf(snapshot) is None and not fleet.warming
     needs_offers |= keep_cold_pool(fleet, snapshot, goals.pool, goals.keep_capacity,
@@ -202,9 +205,14 @@ def decide(snapshot: Snapshot) -> Plan:
 def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.Forecast | None) -> Goals:
     group, thresholds, now = snapshot.group, snapshot.thresholds, snapshot.now
     if _inactive(snapshot) and group.min_load == 0:
-        return Goals(0.0, 0.0, "inactive", False, 0.0, False, 0.0, 0.0, 0.0)
+        return Goals(0.0, 0.0, 0.0, "inactive", False, 0.0, False, 0.0, 0.0, 0.0)
     recent = max(_peak(snapshot.load, now - thresholds.scale_down_delay_s), group.min_load)
-    serving = max(recent, load_now(snapshot))
+    arriving = load_now(snapshot)
+    # The load now is one report window's rate: starts meet it as a burst that long, served within
+    # target_queue_time; a window's noise waits in the queue, a load that lasts shows in the minute
+    # and in the queue it builds. Stops keep all of it.
+    serving = max(recent, arriving * thresholds.burst_s / (thresholds.burst_s + group.target_queue_time))
+    hold = max(recent, arriving) / group.target_util
     if serving == 0 and group.inactivity_timeout:  # no scaling to zero before the endpoint is inactive
         serving = recent = _peak(snapshot.load, now - group.inactivity_timeout)
     projected = predict_load(snapshot.load, now, thresholds, _reported(snapshot))
@@ -234,7 +242,8 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.Fo
     pool, keep_capacity = _pool(snapshot, memory, forecast, serving, steady, projected)
     queue, growing = _queue_to_drain(snapshot, restart_s)
     need = _queue_need(snapshot) if growing else 0.0
-    return Goals(predicted, target, why, foreseen, queue / group.target_queue_time, growing, need, pool, keep_capacity)
+    return Goals(predicted, target, max(target, hold), why, foreseen, queue / group.target_queue_time, growing, need,
+                 pool, keep_capacity)
 
 
 def _pool(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.Forecast | None, serving: float,

@@ -75,9 +75,18 @@ def test_unmet_demand_is_load_like_any_other():
     assert kinds(result) == [("launch", 100), ("launch", 101), ("launch", 102)]
 
 
-def test_the_load_arriving_now_counts_before_it_reaches_the_history():
+def test_the_load_now_counts_before_it_reaches_the_history_as_a_burst_served_within_the_target_wait():
+    # 45/s in the last report window, 18 over the minutes: a window (burst_s, 10 s) of it served
+    # within target_queue_time (10 s) is 22.5/s, so the target is 25: one machine launches for
+    # it, and the pool, which holds all of it, takes the rest.
     result = plan([worker(1), worker(2)], steady(18.0), current_load=45.0, offers=offers(1.0, 1.0, 1.0))
-    assert result.target_capacity == 50.0 and [k for k, _ in kinds(result)] == ["launch"] * 3
+    assert result.target_capacity == 25.0 and [k for k, _ in kinds(result)] == ["launch"] * 3
+    assert [a.reason.split(":")[0] for a in result.actions] == ["capacity 20.0 below target 25.0"] + ["cold pool"] * 2
+    # Stops keep what all of it needs: of six serving, one goes (50 = 45 / 0.9 stay).
+    assert [k for k, _ in kinds(plan([worker(i) for i in range(1, 7)], steady(18.0), current_load=45.0))] == ["stop"]
+    # With a target wait of a second, the window is nearly all of it.
+    assert plan([], steady(18.0), current_load=45.0, target_queue_time=1.0).target_capacity == pytest.approx(
+        45 * 10 / 11 / 0.9)
 
 
 # --- scaling up: cold workers first, then the cheapest offers ------------------------------
@@ -108,23 +117,26 @@ def test_a_growing_queue_the_cold_pool_cannot_drain_is_covered_by_launches_bound
 
 
 def test_a_queue_at_a_workload_a_few_workers_serve_launches_no_burst():
-    # 75/s arrive at a new group, nothing serves yet, 75 queued: the need is 75 + 7.5, and the
-    # target 75 / 0.9: nine workers of the 10 units/s the offers promise, not max_workers.
+    # 75/s arrive at a new group, nothing serves yet, 75 queued: the need is 75 + 7.5, nine
+    # workers of the 10 units/s the offers promise, not max_workers (the target is half of
+    # 75 / 0.9, a report window of it served within the target wait; the queue asks the rest).
     result = plan([], steady(0.0, minutes=0), backlog=75.0, current_load=75.0, offers=offers(*[1.0] * 60),
                   target_util=0.9)
-    assert result.target_capacity == pytest.approx(75 / 0.9)
+    assert result.target_capacity == pytest.approx(75 / 2 / 0.9)
     assert len(result.actions) == 9
 
 
 def test_the_queue_to_drain_counts_what_arrives_above_capacity_until_cold_workers_serve():
     workers = [worker(1), worker(2), *(worker(i, "stopped") for i in range(3, 11))]  # 100 in all
     # 40/s arrive, 20 serve: by the time a cold worker serves (restart_s 20) the 100 queued
-    # are 100 + 20 x 20 = 500, drained in 10 s by 50 more than the target of 40
+    # are 100 + 20 x 20 = 500, drained in 10 s by 50 more than the target of 20 (a report
+    # window of the 40 served within the target wait)
     knobs = {"target_util": 1.0, "restart_s": 20.0, "cold_mult": 2.5}
     result = plan(workers, steady(18.0), backlog=100.0, current_load=40.0, **knobs)
-    assert kinds(result) == [("start", i) for i in range(3, 10)]  # 20 + 70 = 40 + 50
-    # nothing queued: the same arrivals start only what the target needs
-    assert kinds(plan(workers, steady(18.0), current_load=40.0, **knobs)) == [("start", 3), ("start", 4)]
+    assert kinds(result) == [("start", i) for i in range(3, 8)]  # 20 + 50 = 20 + 50
+    # nothing queued: a report window of 40 is served in time by the 20 serving
+    assert kinds(plan(workers, steady(18.0), current_load=40.0, **knobs)) == []
+    assert kinds(plan(workers, steady(18.0), current_load=60.0, **knobs)) == [("start", 3)]  # 30 wanted
 
 
 def test_a_new_group_launches_its_test_workers_before_any_load_arrives():
@@ -161,11 +173,12 @@ def test_cold_pool_is_filled_to_cold_mult_times_target():
 
 def test_the_pool_multiplies_the_target_the_minutes_give_not_one_report_windows_spike():
     workers = [worker(i) for i in range(1, 5)]
-    # 18 units/s over the last minutes, 36 in the last report window: four workers serve 36
-    # now, and the pool is cold_mult x the minutes' target (2 x 20), met by those four.
+    # 18 units/s over the last minutes, 36 in the last report window: the four workers serving
+    # are kept for it (40 = 36 / 0.9), and the pool is cold_mult x the minutes' target
+    # (2 x 20), met by those four.
     spike = plan(workers, steady(18.0), current_load=36.0, offers=offers(*[1.0] * 8), cold_mult=2.0,
                  lead_time_s=0.0)
-    assert spike.target_capacity == 40.0
+    assert spike.target_capacity == 20.0
     assert spike.actions == ()
     # 36 over the minutes: the pool is 2 x 40, four more machines.
     level = plan(workers, steady(36.0), current_load=36.0, offers=offers(*[1.0] * 8), cold_mult=2.0,
