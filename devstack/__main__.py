@@ -23,6 +23,7 @@ import signal
 import sys
 import time
 
+from chalicelib.core import settings
 from chalicelib.providers import ProviderError
 from chalicelib.providers.local import LocalProvider
 from devstack.stack import API_LOG, SCALER_LOG, Stack, shown
@@ -59,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__.split("\n\n")[0])
     parser.add_argument("--demo", action="store_true", help="drive load in waves and show the fleet live")
     args = parser.parse_args(argv)
+    try:
+        settings.check()
+    except settings.SettingError as error:
+        print(error, file=sys.stderr)
+        return 2
     signals = StopSignals()  # before anything starts: every process started inherits no ignored SIGINT
     stack = Stack(
         port=int(os.environ.get("PORT") or 8000),

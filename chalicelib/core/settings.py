@@ -5,14 +5,30 @@ test client only does so for the duration of a call, so nothing here is cached.
 """
 from __future__ import annotations
 
+import math
 import os
 
 TABLES = ("API_KEYS", "ENDPOINTS", "WORKER_GROUPS", "WORKERS", "STATS", "EVENTS", "META", "SERVING", "BENCH")
 
 
-def _number(name: str, default: float) -> float:
+class SettingError(ValueError):
+    """A setting the environment gives that is not what it must be; the message names it."""
+
+
+def _number(name: str, default: float, least: float = 0.0) -> float:
     raw = os.environ.get(name)
-    return float(raw) if raw not in (None, "") else default
+    return _parse(name, raw, least) if raw not in (None, "") else default
+
+
+def _parse(name: str, raw: str, least: float = 0.0) -> float:
+    """Every numeric setting is a duration, a count or a share: a finite number, at least `least`."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingError(f"{name} must be a number, not {raw!r}") from None
+    if not math.isfinite(value) or value < least:
+        raise SettingError(f"{name} must be a finite number >= {least:g}, not {raw!r}")
+    return value
 
 
 def table_name(kind: str) -> str:
@@ -46,7 +62,7 @@ def registration_timeout_s() -> float:
 
 def stats_bucket_s() -> int:
     """Width of one stats sample; timeseries answers have one value per bucket."""
-    return int(_number("STATS_BUCKET_S", 60))
+    return int(_number("STATS_BUCKET_S", 60, least=1))
 
 
 def stats_retention_s() -> float:
@@ -55,7 +71,7 @@ def stats_retention_s() -> float:
 
 def stats_max_points() -> int:
     """Longer timeseries ranges are answered with coarser (merged) buckets."""
-    return int(_number("STATS_MAX_POINTS", 1440))
+    return int(_number("STATS_MAX_POINTS", 1440, least=1))
 
 
 def provider_name() -> str:
@@ -147,9 +163,19 @@ POLICY_THRESHOLDS = ("loading_deadline_s", "min_reliability", "prediction_window
 
 def policy_thresholds() -> dict[str, float]:
     """Overrides of the policy's thresholds (e.g. SCALE_DOWN_DELAY_S=15 for a quick local demo)."""
-    return {name: float(os.environ[name.upper()]) for name in POLICY_THRESHOLDS if os.environ.get(name.upper())}
+    return {name: _parse(name.upper(), os.environ[name.upper()])
+            for name in POLICY_THRESHOLDS if os.environ.get(name.upper())}
 
 
 def stopped_price_ratio() -> float:
     """What a stopped worker costs (its disk), as a share of its running price: the dashboard's cost rate."""
     return _number("STOPPED_PRICE_RATIO", 0.03)
+
+
+def check() -> None:
+    """Read every numeric setting once: raises SettingError for the first one that is wrong."""
+    for read in (worker_timeout_s, registration_timeout_s, stats_bucket_s, stats_retention_s, stats_max_points,
+                 lease_s, events_retention_s, serving_samples_retention_s, pod_metrics_retention_s,
+                 container_timeout_s, clearml_recheck_s, stopped_retention_s, launch_grace_s, wake_interval_s,
+                 policy_thresholds, stopped_price_ratio):
+        read()
