@@ -105,6 +105,7 @@ VARIANTS = {
     "serving follows the 2-minute peak (`SCALE_DOWN_DELAY_S=120`)": (Production, {"scale_down_delay_s": 120.0}, {}),
     "starts for all of the load now, not a report window of it (`BURST_S` without end)":
         (Production, {"burst_s": 1e12}, {}),
+    "short jumps met as any other (`SHORT_JUMPS` never reached)": (Production, {"short_jumps": 10**6}, {}),
 }
 
 

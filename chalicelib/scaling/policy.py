@@ -36,6 +36,11 @@ users expect (scale_down_delay_s, pool_memory_s and pool_headroom are thresholds
 Load that comes back at a fixed period is foreseen (`recurrence`): cold workers start their
 restart time ahead of the next jump, the pool holds the jump (recur_headroom above it), and
 no worker is kept serving between jumps from idle.
+Jumps that keep ending before a start from stopped could serve them (`short_jumps` in a row
+within `short_jump_memory_s`, on a load still arriving) are not chased: what drains one
+within target_queue_time, on average, is held serving, no recurring one is started for ahead,
+and a jump like them (begun less than a start and a pass ago, and not a jump over the highest
+of them) starts nothing.
 A rolling update replaces workers of an older generation (`outdated`), a few at a time
 (see `actions.roll`); everywhere else, outdated workers are the first to go.
 A worker that goes while requests are queued at it drains first (`DRAINING`): out of
@@ -185,7 +190,7 @@ def decide(snapshot: Snapshot) -> Plan:
 
     memory = remember(snapshot, snapshot.thresholds)
     jumps = note_jumps(snapshot)
-    goals = _goals(snapshot, memory, _foresee(snapshot, jumps))
+    goals = _goals(snapshot, memory, jumps)
     needs_offers = scale_up(fleet, snapshot, goals)
     if goals.drain <= 0:
         scale_down(fleet, snapshot, goals.hold, goals.keep_capacity)
@@ -202,8 +207,9 @@ def decide(snapshot: Snapshot) -> Plan:
                 jumps, roll_done)
 
 
-def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.Forecast | None) -> Goals:
+def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], jumps: tuple[recurrence.Jump, ...]) -> Goals:
     group, thresholds, now = snapshot.group, snapshot.thresholds, snapshot.now
+    forecast = _foresee(snapshot, jumps)
     if _inactive(snapshot) and group.min_load == 0:
         return Goals(0.0, 0.0, 0.0, "inactive", False, 0.0, False, 0.0, 0.0, 0.0)
     recent = max(_peak(snapshot.load, now - thresholds.scale_down_delay_s), group.min_load)
@@ -218,7 +224,11 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.Fo
     projected = predict_load(snapshot.load, now, thresholds, _reported(snapshot))
     predicted = max(projected, serving)
     restart_s = _restart_s(snapshot)
+    short = _short_jumps(snapshot, jumps, restart_s)
+    absorb = _absorb(short, group, thresholds.burst_s)
     target, why, foreseen = serving / group.target_util, "target", False
+    if absorb > target:
+        target, why = absorb, f"{len(short)} short jumps in a row"
     # The pool multiplies the target as the minute buckets give it: one report window's spike
     # is met from the pool, not multiplied into it.
     steady = recent / group.target_util
@@ -232,7 +242,7 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.Fo
         new = not memory or memory[0].start > now - thresholds.pool_memory_s + PEAK_BUCKET_S
         if target == 0 and (new or any(h.peak > 0 for h in memory)):
             target = steady = expected_perf(snapshot) or 0.0
-    elif now >= forecast.at - forecast.spread - restart_s - thresholds.pass_interval_s:
+    elif not short and now >= forecast.at - forecast.spread - restart_s - thresholds.pass_interval_s:
         # A recurring jump is due before the next pass could start cold workers in time.
         jump = (max(load_now(snapshot), _peak(snapshot.load, now - thresholds.pass_interval_s))
                 + forecast.rise) / group.target_util
@@ -241,9 +251,45 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.Fo
             why = f"a jump recurring every {forecast.period:.0f} s, due at {forecast.at:.0f}"
     pool, keep_capacity = _pool(snapshot, memory, forecast, serving, steady, projected)
     queue, growing = _queue_to_drain(snapshot, restart_s)
+    if short and _like(jumps[-1], short, now, restart_s + thresholds.pass_interval_s, thresholds.jump_ratio):
+        # Cold workers started for it would serve after it: what is held drains it, as it did the others.
+        target, queue, growing = max(absorb, group.min_load / group.target_util), 0.0, False
+        why = f"a jump like the {len(short)} short ones before it"
     need = _queue_need(snapshot) if growing else 0.0
     return Goals(predicted, target, max(target, hold), why, foreseen, queue / group.target_queue_time, growing, need,
                  pool, keep_capacity)
+
+
+def _short_jumps(snapshot: Snapshot, jumps: tuple[recurrence.Jump, ...],
+                 restart_s: float) -> tuple[recurrence.Jump, ...]:
+    """The last `short_jumps` jumps before the load now, if each began within short_jump_memory_s,
+    ended before a start from stopped (and a pass) could serve it, and the load they rose from
+    still arrives (half of it at least): else none."""
+    t, now = snapshot.thresholds, snapshot.now
+    count = int(t.short_jumps)
+    past = jumps[:-1] if jumps and jumps[-1].end is None else jumps
+    last = past[-count:] if count > 0 else ()
+    lasting = restart_s + t.pass_interval_s
+    if len(last) < max(count, 1) or any(j.at < now - t.short_jump_memory_s or j.end is None or j.end - j.at > lasting
+                                        for j in last):
+        return ()
+    return last if load_now(snapshot) >= min(j.base for j in last) / 2 else ()
+
+
+def _absorb(short: tuple[recurrence.Jump, ...], group: GroupSettings, burst_s: float) -> float:
+    """Serving capacity that drains a jump like the short ones, on average, within target_queue_time:
+    each taken as one report window (burst_s) at its level over the load it rose from."""
+    if not short:
+        return 0.0
+    q = group.target_queue_time
+    return sum((j.level * burst_s + j.base * q) / (burst_s + q) for j in short) / len(short) / group.target_util
+
+
+def _like(jump: recurrence.Jump, short: tuple[recurrence.Jump, ...], now: float, lasting: float,
+          ratio: float) -> bool:
+    """Whether the load is in a jump like the short ones: begun less than `lasting` ago, and not
+    above the highest of them by `ratio` of it (a jump of its own over them)."""
+    return jump.end is None and now - jump.at <= lasting and jump.level <= (1 + ratio) * max(j.level for j in short)
 
 
 def _pool(snapshot: Snapshot, memory: tuple[Hour, ...], forecast: recurrence.Forecast | None, serving: float,

@@ -6,20 +6,29 @@ keeps on the group's row. Once the last `repeats` onsets are each one period apa
 tolerance, the next jump is foreseen one period after the last, rising as far as the largest
 of those rose. Jumps recur only from about the same load (a rise within a session is not the
 session's start). A jump that does not come ends the forecast until the load recurs again,
-and load that never recurs is never foreseen.
+and load that never recurs is never foreseen. A jump also notes when it ended (the load back below
+its middle): the policy holds what drains jumps that keep ending before a start could serve them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
 class Jump:
-    """A sharp rise of the arriving load: when it began, and the load before and after (units/s)."""
+    """A sharp rise of the arriving load: when it began, the load before and after (units/s), and
+    when the load first fell back below its middle (None: not yet)."""
 
     at: float
     base: float
     level: float
+    end: float | None = None
+
+    def ended_by(self, load: float, now: float) -> Jump:
+        """This jump, ended at `now` if it had not and the load arriving is below its middle."""
+        if self.end is None and now > self.at and load < (self.base + self.level) / 2:
+            return replace(self, end=now)
+        return self
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,8 @@ class Forecast:
 
 def note(jumps: tuple[Jump, ...], samples: tuple[tuple[float, float], ...], now: float, current: float,
          ratio: float, min_rise: float, keep: int) -> tuple[Jump, ...]:
-    """`jumps` (oldest first, at most `keep`), with the one the load is in now if it is new.
+    """`jumps` (oldest first, at most `keep`), with the one the load is in now if it is new, and
+    the last one ended (`Jump.ended_by`) by what arrives now.
 
     The load is in a jump when what arrives now (`current`) is above the lowest of the recent
     `samples` (time, units/s, oldest first; the last may be a bucket still filling) by at least
@@ -48,10 +58,12 @@ def note(jumps: tuple[Jump, ...], samples: tuple[tuple[float, float], ...], now:
     lowest_at, base = min(samples, key=lambda s: (s[1], -s[0])) if samples else (now, 0.0)
     rise = current - base
     if rise < min_rise or current < base * (1 + ratio) or rise <= 0:
-        return jumps
+        return jumps[:-1] + (jumps[-1].ended_by(current, now),) if jumps else jumps
     if jumps and lowest_at <= jumps[-1].at:
         last = jumps[-1]
-        return jumps[:-1] + (Jump(last.at, last.base, max(last.level, current)),)
+        if last.end is not None and current >= (last.base + last.level) / 2:  # it ended and the load rose again
+            return (jumps + (Jump(now, last.base, current),))[-keep:]
+        return jumps[:-1] + (replace(last, level=max(last.level, current)).ended_by(current, now),)
     risen = 0.0
     ends = [t for t, _ in samples[1:]] + [now]
     for (start, value), end in reversed(list(zip(samples, ends, strict=False))):

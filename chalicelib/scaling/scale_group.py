@@ -148,7 +148,8 @@ def release_lease(group: WorkerGroup, owner: str, plan: context.Plan | None = No
         actions.append(WorkerGroup.memory.set([LoadHour(start=h.start, peak=h.peak, rise=h.rise, surge=h.surge)
                                                 for h in plan.memory]))
     if plan is not None and (plan.jumps or group.jumps):
-        actions.append(WorkerGroup.jumps.set([LoadJump(at=j.at, base=j.base, level=j.level) for j in plan.jumps]))
+        actions.append(WorkerGroup.jumps.set([LoadJump(at=j.at, base=j.base, level=j.level, end=j.end)
+                                              for j in plan.jumps]))
     update_existing(group, actions, WorkerGroup.lease_owner == owner)  # False: taken over, or deleted
 
 

@@ -135,7 +135,8 @@ def build_snapshot(group: WorkerGroup, endpoint: Endpoint, workers: list[Worker]
     # peak in: the pool holds it, as it did then.
     memory = tuple(context.Hour(float(h.start), float(h.peak), float(h.rise or 0),
                                float(h.peak if h.surge is None else h.surge)) for h in group.memory or ())
-    jumps = tuple(recurrence.Jump(float(j.at), float(j.base), float(j.level)) for j in group.jumps or ())
+    jumps = tuple(recurrence.Jump(float(j.at), float(j.base), float(j.level), None if j.end is None else float(j.end))
+                  for j in group.jumps or ())
     backlog, current, reported = queued_and_arriving(workers, now)
     return context.Snapshot(now, knobs, limits, tuple(worker_state(w, group, now) for w in workers), load,
                            backlog=backlog, current_load=current, reported_load=reported, memory=memory, jumps=jumps,

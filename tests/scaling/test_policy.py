@@ -390,6 +390,68 @@ def test_each_pass_notes_the_jump_its_load_is_in():
     assert result.jumps == (Jump(NOW, 5.0, 45.0),)
 
 
+# --- short jumps: what drains one held, no starts for one like them ---------------------------
+
+def short_jumps(count: int = 4, every: float = 60.0, lasted: float = 20.0, base: float = 30.0,
+                levels: tuple = (140.0, 180.0, 220.0, 180.0)) -> tuple:
+    """`count` jumps from `base` to `levels`, `every` seconds apart, each over `lasted` s after it began."""
+    return tuple(Jump(NOW - 30 - every * k, base, levels[k % len(levels)], end=NOW - 30 - every * k + lasted)
+                 for k in reversed(range(count)))
+
+
+FLEET = [*(worker(i) for i in range(1, 12)), *(worker(i, "stopped") for i in range(12, 20))]  # 110 serving
+IN_A_JUMP = steady(55.0, now=NOW - 60) + ((NOW - 10, 180.0),)  # the minute still filling is risen
+
+
+def test_after_short_jumps_in_a_row_what_drains_one_within_the_target_wait_is_held():
+    # a jump of 180 over 30 taken as one report window (10 s): (180 x 10 + 30 x 10) / (10 + 10) = 105 drains it
+    # within target_queue_time (10 s); those of 140 and 220 need 85 and 125: 105 on average, / 0.9 = 116.7
+    result = plan(FLEET, steady(55.0), current_load=30.0, jumps=short_jumps())
+    assert result.target_capacity == pytest.approx(116.67, abs=0.01)
+    assert [k for k in kinds(result) if k[0] == "start"] == [("start", 12)]
+    assert "4 short jumps in a row" in result.actions[0].reason
+    assert plan(FLEET, steady(55.0), current_load=30.0, jumps=short_jumps()[1:]).target_capacity == pytest.approx(61.11,
+                                                                                                                abs=0.01)
+
+
+def test_cold_workers_are_not_started_for_a_jump_like_the_short_ones_before_it():
+    like = (*short_jumps(), Jump(NOW - 5, 30.0, 300.0))  # higher than any, not by half of the highest (220)
+    result = plan([*FLEET, worker(20)], IN_A_JUMP, current_load=300.0, backlog=800.0, jumps=like)
+    assert result.actions == () and result.target_capacity == pytest.approx(116.67, abs=0.01)
+    # the same queue after no short jumps: cold workers start to drain it
+    assert [k for k, _ in kinds(plan([*FLEET, worker(20)], IN_A_JUMP, current_load=300.0, backlog=800.0,
+                                     jumps=like[-1:]))] == ["start"] * 8
+
+
+def test_no_cold_worker_starts_ahead_of_short_jumps_that_recur():
+    # one every 150 s, the next due at NOW + 40
+    recur = tuple(Jump(NOW - 110 - 150 * k, 30.0, 180.0, end=NOW - 90 - 150 * k) for k in (3, 2, 1, 0))
+    foreseen = plan(FLEET, steady(55.0), current_load=30.0, jumps=recur, short_jumps=99)
+    assert foreseen.target_capacity == pytest.approx(227.78, abs=0.01)  # (55 + their rise, 150) / 0.9
+    assert plan(FLEET, steady(55.0), current_load=30.0, jumps=recur).target_capacity == pytest.approx(116.67, abs=0.01)
+
+
+@pytest.mark.parametrize("jump, why", [
+    (Jump(NOW - 60, 30.0, 180.0), "it lasted longer than a start (30 s) and a pass (20 s)"),
+    (Jump(NOW - 5, 30.0, 340.0), "it rose above the highest of them (220) by more than half of it"),
+])
+def test_a_jump_unlike_the_short_ones_starts_cold_workers_as_any_other(jump, why):
+    result = plan([*FLEET, worker(20)], IN_A_JUMP, current_load=jump.level, backlog=800.0,
+                  jumps=(*short_jumps(), jump))
+    assert [k for k, _ in kinds(result)] == ["start"] * 8, why
+
+
+@pytest.mark.parametrize("jumps, current, why", [
+    (short_jumps(every=200.0), 30.0, "the first began more than short_jump_memory_s (600 s) ago"),
+    (short_jumps(lasted=60.0), 30.0, "they lasted long enough for started workers to serve them"),
+    (tuple(replace(j, end=None) if k == 1 else j for k, j in enumerate(short_jumps())), 30.0, "one never ended"),
+    (short_jumps(), 14.0, "the load they rose from is gone"),
+])
+def test_nothing_is_held_for_jumps_that_are_not_short_ones_of_a_load_still_arriving(jumps, current, why):
+    assert plan(FLEET, steady(55.0), current_load=current, jumps=jumps).target_capacity == pytest.approx(61.11,
+                                                                                                        abs=0.01), why
+
+
 # --- scaling to zero and endpoint state --------------------------------------------------
 
 def test_inactivity_timeout_gates_scaling_to_zero():

@@ -57,6 +57,21 @@ def test_the_load_back_down_and_up_again_is_a_new_jump_and_only_the_last_few_are
     assert [j.at for j in jumps] == [600.0, 1200.0, 1800.0, 2370.0]
 
 
+def test_a_jump_ends_when_the_load_first_falls_below_its_middle_and_the_end_is_kept():
+    first = note((), minutes(20.0, 20.0, end=1140.0), now=1182.0, current=60.0, **RULES)
+    still = note(first, minutes(20.0, 20.0, 30.0, end=1180.0), now=1190.0, current=45.0, **RULES)
+    assert still == (Jump(1182.0, 20.0, 60.0),)  # 45 is above the middle, 40
+    ended = note(still, minutes(20.0, 20.0, 30.0, end=1180.0), now=1202.0, current=30.0, **RULES)
+    assert ended == (Jump(1182.0, 20.0, 60.0, end=1202.0),)
+    assert note(ended, minutes(20.0, 20.0, 30.0, end=1180.0), now=1222.0, current=20.0, **RULES) == ended
+
+
+def test_the_load_up_again_above_the_middle_of_a_jump_that_ended_is_a_new_jump_from_the_same_base():
+    ended = (Jump(1182.0, 20.0, 60.0, end=1202.0),)
+    jumps = note(ended, minutes(20.0, 20.0, 45.0, end=1200.0), now=1242.0, current=70.0, **RULES)
+    assert jumps == (Jump(1182.0, 20.0, 60.0, end=1202.0), Jump(1242.0, 20.0, 70.0))
+
+
 # --- foreseeing the next ----------------------------------------------------------------------
 
 def test_three_jumps_in_a_row_one_period_apart_foresee_the_fourth():

@@ -351,7 +351,7 @@ def test_the_policy_memory_is_kept_on_the_group_row(fake, vast, group, monkeypat
 
 def test_the_jumps_the_policy_noted_are_kept_on_the_group_row_and_reach_the_next_pass(fake, vast, group,
                                                                                          monkeypatch):
-    seen, noted = [], (recurrence.Jump(T0 - 900.0, 0.0, 40.0), recurrence.Jump(T0 - 300.0, 0.0, 42.0))
+    seen, noted = [], (recurrence.Jump(T0 - 900.0, 0.0, 40.0, end=T0 - 880.0), recurrence.Jump(T0 - 300.0, 0.0, 42.0))
     real = policy.decide
 
     def deciding(snapshot):
@@ -361,7 +361,8 @@ def test_the_jumps_the_policy_noted_are_kept_on_the_group_row_and_reach_the_next
     monkeypatch.setattr(policy, "decide", deciding)
     scheduler.run_pass(vast, now=T0)
     stored = WorkerGroup.get(int(group.account_id), int(group.group_id)).jumps
-    assert [(j.at, j.base, j.level) for j in stored] == [(T0 - 900.0, 0.0, 40.0), (T0 - 300.0, 0.0, 42.0)]
+    assert [(j.at, j.base, j.level, j.end) for j in stored] == [(T0 - 900.0, 0.0, 40.0, T0 - 880.0),
+                                                                 (T0 - 300.0, 0.0, 42.0, None)]
     scheduler.run_pass(vast, now=T0 + 60)
     assert seen[0].jumps == () and seen[-1].jumps == noted and seen[-1].now == T0 + 60
 

@@ -52,11 +52,13 @@ class LoadHour(MapAttribute):
 
 
 class LoadJump(MapAttribute):
-    """A jump of a group's load, noted by the scaling policy: its onset, and the load before and after."""
+    """A jump of a group's load, noted by the scaling policy: its onset, the load before and after,
+    and when the load first fell back below its middle."""
 
     at = NumberAttribute()
     base = NumberAttribute()
     level = NumberAttribute()
+    end = NumberAttribute(null=True)  # none: not yet, or noted before ends were
 
 
 class WorkerGroup(Model):
