@@ -39,7 +39,7 @@ demo: install
 bench: install
 	$(BIN)/python -m bench run --traces $(TRACES) --scenario $(TRACES)/scenario.json --out build/bench $(BENCH_FLAGS)
 
-# The same on fourteen generated shapes other than the five traces (bench/shapes.py).
+# The same on fifteen generated shapes other than the five traces (bench/shapes.py).
 bench-shapes: install
 	$(BIN)/python -m bench shapes --out build/shapes
 	$(BIN)/python -m bench run --traces build/shapes --scenario $(TRACES)/scenario.json --out build/bench-shapes \

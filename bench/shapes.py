@@ -132,10 +132,23 @@ def _crowd(r: random.Random) -> list[float]:
     return [_daily(i, 30, 90) * extra(i) * (1 + r.gauss(0, 0.05)) for i in range(STEPS)]
 
 
+def _blips(r: random.Random) -> list[float]:
+    """A daily cycle (20 to 60) with one-step spikes of 3-6x its level, 30 s to 2 minutes apart
+    (at random): each over before a stopped worker could start for it."""
+    out, due = [], r.randint(3, 12)
+    for i in range(STEPS):
+        level = _daily(i, 20, 60)
+        if i == due:
+            level *= r.uniform(3, 6)
+            due = i + r.randint(3, 12)
+        out.append(level * (1 + r.gauss(0, 0.05)))
+    return out
+
+
 SHAPES: dict[str, Callable[[random.Random], list[float]]] = {
     "walk": _walk, "waves": _waves, "decline": _decline, "flash": _flash, "spikes": _spikes,
     "batch": _batch, "steps": _steps, "tiny": _tiny, "near_cap": _near_cap, "business": _business,
-    "cron": _cron, "hourly": _hourly, "cron_idle": _cron_idle, "crowd": _crowd,
+    "cron": _cron, "hourly": _hourly, "cron_idle": _cron_idle, "crowd": _crowd, "blips": _blips,
 }
 
 
