@@ -38,9 +38,9 @@ restart time ahead of the next jump, the pool holds the jump (recur_headroom abo
 no worker is kept serving between jumps from idle.
 Jumps that keep ending before a start from stopped could serve them (`short_jumps` in a row
 within `short_jump_memory_s`, on a load still arriving) are not chased: what drains one
-within target_queue_time, on average, is held serving, no recurring one is started for ahead,
-and a jump like them (begun less than a start and a pass ago, and not a jump over the highest
-of them) starts nothing.
+within target_queue_time, on average, is held serving, none is foreseen (no start ahead of
+one, no pool trimmed to one), and a jump like them (begun less than a start and a pass ago,
+and not a jump over the highest of them) starts nothing.
 A rolling update replaces workers of an older generation (`outdated`), a few at a time
 (see `actions.roll`); everywhere else, outdated workers are the first to go.
 A worker that goes while requests are queued at it drains first (`DRAINING`): out of
@@ -209,7 +209,6 @@ def decide(snapshot: Snapshot) -> Plan:
 
 def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], jumps: tuple[recurrence.Jump, ...]) -> Goals:
     group, thresholds, now = snapshot.group, snapshot.thresholds, snapshot.now
-    forecast = _foresee(snapshot, jumps)
     if _inactive(snapshot) and group.min_load == 0:
         return Goals(0.0, 0.0, 0.0, "inactive", False, 0.0, False, 0.0, 0.0, 0.0)
     recent = max(_peak(snapshot.load, now - thresholds.scale_down_delay_s), group.min_load)
@@ -225,6 +224,8 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], jumps: tuple[recurrence
     predicted = max(projected, serving)
     restart_s = _restart_s(snapshot)
     short = _short_jumps(snapshot, jumps, restart_s)
+    # Short jumps are not chased: none of them is foreseen either, for starts or for the pool.
+    forecast = None if short else _foresee(snapshot, jumps)
     absorb = _absorb(short, group, thresholds.burst_s)
     target, why, foreseen = serving / group.target_util, "target", False
     if absorb > target:
@@ -242,7 +243,7 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], jumps: tuple[recurrence
         new = not memory or memory[0].start > now - thresholds.pool_memory_s + PEAK_BUCKET_S
         if target == 0 and (new or any(h.peak > 0 for h in memory)):
             target = steady = expected_perf(snapshot) or 0.0
-    elif not short and now >= forecast.at - forecast.spread - restart_s - thresholds.pass_interval_s:
+    elif now >= forecast.at - forecast.spread - restart_s - thresholds.pass_interval_s:
         # A recurring jump is due before the next pass could start cold workers in time.
         jump = (max(load_now(snapshot), _peak(snapshot.load, now - thresholds.pass_interval_s))
                 + forecast.rise) / group.target_util

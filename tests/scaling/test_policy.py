@@ -431,6 +431,21 @@ def test_no_cold_worker_starts_ahead_of_short_jumps_that_recur():
     assert plan(FLEET, steady(55.0), current_load=30.0, jumps=recur).target_capacity == pytest.approx(116.67, abs=0.01)
 
 
+def test_the_cold_pool_is_not_trimmed_to_a_forecast_of_short_jumps():
+    # the same jumps every 150 s; the day's peak, 180, an hour ago; 110 serving and 190 stopped
+    recur = tuple(Jump(NOW - 110 - 150 * k, 30.0, 180.0, end=NOW - 90 - 150 * k) for k in (3, 2, 1, 0))
+    workers = [*(worker(i) for i in range(1, 12)), *(worker(i, "stopped") for i in range(12, 31))]
+    memory = (Hour(NOW // PEAK_BUCKET_S * PEAK_BUCKET_S - PEAK_BUCKET_S, 180.0),)
+    # foreseen, the pool would hold the jump with recur_headroom (1.2 x 180 / 0.9 = 240, and a
+    # worker's slack) and destroy five; a trimmed pool is refilled when the forecast lapses
+    foreseen = plan(workers, steady(55.0), current_load=30.0, jumps=recur, memory=memory, short_jumps=99,
+                    cold_mult=2.5, max_workers=60)
+    assert [k for k, _ in kinds(foreseen)].count("destroy") == 5
+    # not foreseen: the pool is what the load reached lately (2.5 x 180 / 0.9 = 500 kept)
+    held = plan(workers, steady(55.0), current_load=30.0, jumps=recur, memory=memory, cold_mult=2.5, max_workers=60)
+    assert kinds(held) == [("start", 12)]
+
+
 @pytest.mark.parametrize("jump, why", [
     (Jump(NOW - 60, 30.0, 180.0), "it lasted longer than a start (30 s) and a pass (20 s)"),
     (Jump(NOW - 5, 30.0, 340.0), "it rose above the highest of them (220) by more than half of it"),
