@@ -158,8 +158,8 @@ POLICY_THRESHOLDS = ("loading_deadline_s", "min_reliability", "prediction_window
                      "lead_time_s", "scale_down_delay_s", "burst_s", "pool_memory_s", "pool_keep_s", "pool_headroom",
                      "restart_s", "restart_spare", "idle_window_s", "ready_floor_jumps", "pass_interval_s",
                      "jump_ratio", "jump_min_workers", "jumps_kept", "recur_repeats", "recur_tolerance_s",
-                     "recur_min_period_s", "recur_headroom", "recur_same_base", "short_jumps", "short_jump_memory_s",
-                     "drain_timeout_s")
+                     "recur_min_period_s", "recur_headroom", "recur_same_base", "recur_chance",
+                     "short_jumps", "short_jump_memory_s", "drain_timeout_s")
 
 
 def policy_thresholds() -> dict[str, float]:

@@ -63,6 +63,7 @@ class Thresholds:
     recur_tolerance_s: float = 20.0  # how far from the period an onset may fall and still recur
     recur_min_period_s: float = 120.0  # jumps closer than this are not a recurring load
     recur_same_base: float = 0.5  # jumps recur from about the same load: their bases within this share of the rise
+    recur_chance: float = 0.05  # jumps that chance would line up this likely (at the rate they come) do not recur
     short_jumps: int = 4  # jumps in a row that ended before a start could serve them: what drains one is held ...
     short_jump_memory_s: float = 600.0  # ... while the first of them began within this long
     drain_timeout_s: float = 300.0  # a draining worker goes this long after it left routing, its queue served or not

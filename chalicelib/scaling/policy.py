@@ -392,7 +392,7 @@ def note_jumps(snapshot: Snapshot) -> tuple[recurrence.Jump, ...]:
 def _foresee(snapshot: Snapshot, jumps: tuple[recurrence.Jump, ...]) -> recurrence.Forecast | None:
     t = snapshot.thresholds
     return recurrence.foresee(jumps, snapshot.now, int(t.recur_repeats), t.recur_tolerance_s, t.recur_min_period_s,
-                              t.recur_same_base)
+                              t.recur_same_base, t.recur_chance)
 
 
 def _queue_need(snapshot: Snapshot) -> float:

@@ -5,12 +5,15 @@ load (its onset, and the load before and after it) in a short list that the poli
 keeps on the group's row. Once the last `repeats` onsets are each one period apart, within a
 tolerance, the next jump is foreseen one period after the last, rising as far as the largest
 of those rose. Jumps recur only from about the same load (a rise within a session is not the
-session's start). A jump that does not come ends the forecast until the load recurs again,
-and load that never recurs is never foreseen. A jump also notes when it ended (the load back below
-its middle): the policy holds what drains jumps that keep ending before a start could serve them.
+session's start), and only where chance would not line up as many: among jumps that come
+often at random, some always fall one period apart. A jump that does not come ends the
+forecast until the load recurs again, and load that never recurs is never foreseen. A jump
+also notes when it ended (the load back below its middle): the policy holds what drains
+jumps that keep ending before a start could serve them.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 
@@ -75,11 +78,12 @@ def note(jumps: tuple[Jump, ...], samples: tuple[tuple[float, float], ...], now:
 
 
 def foresee(jumps: tuple[Jump, ...], now: float, repeats: int, tolerance_s: float,
-            min_period_s: float, same_base: float) -> Forecast | None:
+            min_period_s: float, same_base: float, max_chance: float) -> Forecast | None:
     """The next jump, if the last `repeats` jumps are one period apart within `tolerance_s` (or
     the last one and `repeats` earlier ones among other jumps, which chance lines up more often),
-    each from about the same load as the last (within `same_base` of its rise), and it is not
-    overdue. The shortest such period wins."""
+    each from about the same load as the last (within `same_base` of its rise), chance would
+    line them up no more likely than `max_chance` (`by_chance`), and it is not overdue. The
+    shortest such period wins."""
     if repeats < 2 or len(jumps) < repeats:
         return None
     last = jumps[-1]
@@ -99,9 +103,32 @@ def foresee(jumps: tuple[Jump, ...], now: float, repeats: int, tolerance_s: floa
             continue
         matched = matched[:repeats] if clean else matched
         period = (last.at - matched[-1].at) / (len(matched) - 1)
+        if by_chance(alike, period, len(matched) - 1, tolerance_s) > max_chance:
+            continue
         if now > last.at + period + tolerance_s:
             return None  # it did not come
         spread = max(abs(j.at - (last.at - m * period)) for m, j in enumerate(matched))
         return Forecast(last.at + period, max(j.level - j.base for j in matched), last.base, period, spread,
                         tolerance_s)
     return None
+
+
+def by_chance(jumps: tuple[Jump, ...], period: float, hits: int, tolerance_s: float) -> float:
+    """How likely chance alone puts `hits` onsets within `tolerance_s` of whole periods back
+    from the last of `jumps` (those alike, oldest first): the jumps that period does not
+    explain (each within tolerance_s of one period before the last explained, or of a whole
+    number of periods where some did not come), at the rate they came, over the periods tried
+    (one per earlier jump). None unexplained: no chance."""
+    others, due = 0, jumps[-1].at - period
+    for jump in reversed(jumps[:-1]):
+        while jump.at < due - tolerance_s:
+            due -= period
+        if abs(jump.at - due) <= tolerance_s:
+            due = jump.at - period
+        else:
+            others += 1
+    span = jumps[-1].at - jumps[0].at
+    if others == 0 or span <= 0:
+        return 0.0
+    hit = 1.0 - math.exp(-2.0 * tolerance_s * others / span)
+    return (len(jumps) - 1) * hit ** hits

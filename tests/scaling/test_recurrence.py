@@ -1,11 +1,15 @@
 """Recurring load: jumps noted where the load places them, the next foreseen only when they recur."""
 from __future__ import annotations
 
+import math
+import random
+
 import pytest
 
-from chalicelib.scaling.recurrence import Jump, foresee, note
+from chalicelib.scaling.recurrence import Jump, by_chance, foresee, note
 
 RULES = {"ratio": 0.5, "min_rise": 5.0, "keep": 4}
+RECUR = {"repeats": 3, "tolerance_s": 20.0, "min_period_s": 120.0, "same_base": 0.5, "max_chance": 0.05}
 
 
 def minutes(*values: float, end: float) -> tuple:
@@ -75,13 +79,13 @@ def test_the_load_up_again_above_the_middle_of_a_jump_that_ended_is_a_new_jump_f
 # --- foreseeing the next ----------------------------------------------------------------------
 
 def test_three_jumps_in_a_row_one_period_apart_foresee_the_fourth():
-    forecast = foresee(every(900.0, 3), now=2900.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5)
+    forecast = foresee(every(900.0, 3), now=2900.0, **RECUR)
     assert (forecast.at, forecast.rise, forecast.period, forecast.spread) == (3700.0, 100.0, 900.0, 0.0)
 
 
 def test_a_forecast_takes_the_largest_rise_and_the_base_of_the_last_jump():
     jumps = (Jump(1000.0, 10.0, 90.0), Jump(1900.0, 20.0, 130.0), Jump(2805.0, 30.0, 100.0))
-    forecast = foresee(jumps, now=2900.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5)
+    forecast = foresee(jumps, now=2900.0, **RECUR)
     assert forecast.rise == 110.0 and forecast.base == 30.0
     assert forecast.period == pytest.approx(902.5) and forecast.at == pytest.approx(3707.5)
     assert forecast.spread == pytest.approx(2.5)  # the middle one came 2.5 s early for that period
@@ -93,34 +97,58 @@ def test_a_forecast_takes_the_largest_rise_and_the_base_of_the_last_jump():
     (every(60.0, 5), "closer than min_period_s"),
 ])
 def test_load_that_does_not_recur_is_not_foreseen(jumps, why):
-    assert foresee(jumps, now=3000.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5) is None, why
+    assert foresee(jumps, now=3000.0, **RECUR) is None, why
 
 
 def test_a_rise_within_a_session_does_not_recur_with_the_starts_of_sessions():
     # two sessions from idle 9263 s apart, and 9252 s before the first, a rise within a session
     jumps = (Jump(13884.6, 21.7, 33.6), Jump(23137.0, 0.0, 31.8), Jump(32400.0, 0.0, 25.1))
-    assert foresee(jumps, now=32500.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5) is None
+    assert foresee(jumps, now=32500.0, **RECUR) is None
     from_idle = (Jump(13884.6, 0.0, 33.6),) + jumps[1:]
-    assert foresee(from_idle, now=32500.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5)
+    assert foresee(from_idle, now=32500.0, **RECUR)
 
 
 def test_among_other_jumps_it_takes_one_more_repeat():
     periodic = every(900.0, 4)  # at 1000, 1900, 2800, 3700
     noise = (Jump(2300.0, 0, 50), Jump(3100.0, 0, 50))
     jumps = tuple(sorted(periodic[1:] + noise, key=lambda j: j.at))  # three periodic, two others among them
-    assert foresee(jumps, now=3710.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5) is None
+    assert foresee(jumps, now=3710.0, **RECUR) is None
     jumps = tuple(sorted(periodic + noise, key=lambda j: j.at))
-    forecast = foresee(jumps, now=3710.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5)
+    forecast = foresee(jumps, now=3710.0, **RECUR)
     assert forecast.at == 4600.0 and forecast.period == 900.0
+
+
+def test_jumps_that_come_often_at_random_are_not_foreseen_though_some_fall_one_period_apart():
+    # onsets every 30 s on average: among 16, four one period apart within 20 s are chance's doing
+    draw = random.Random(2)
+    times = [1000.0]
+    while len(times) < 16:
+        times.append(times[-1] + draw.expovariate(1 / 30.0))
+    jumps = tuple(Jump(t, 0.0, 200.0) for t in times)
+    assert foresee(jumps, now=times[-1] + 5, **{**RECUR, "max_chance": 1e9}), "they do line up"
+    assert foresee(jumps, now=times[-1] + 5, **RECUR) is None
+
+
+def test_how_likely_chance_lines_up_jumps_is_how_often_the_others_came():
+    periodic = every(900.0, 4)  # nothing else among them: no chance
+    assert by_chance(periodic, 900.0, hits=2, tolerance_s=20.0) == 0.0
+    assert by_chance(every(300.0, 16), 300.0, hits=2, tolerance_s=20.0) == 0.0, "older ones of the period are no others"
+    # two others in 2700 s: an onset has a 3% chance of one within 20 s; three onsets all of
+    # it, over five periods tried
+    jumps = tuple(sorted(periodic + (Jump(2300.0, 0, 50), Jump(3100.0, 0, 50)), key=lambda j: j.at))
+    assert by_chance(jumps, 900.0, hits=3, tolerance_s=20.0) == pytest.approx(5 * (1 - math.exp(-80 / 2700)) ** 3)
+    # one every 30 s that no 150 s period explains: almost certain
+    noisy = tuple(Jump(1000.0 + 30 * i + (7 if i % 5 else 0), 0, 50) for i in range(16))
+    assert by_chance(noisy, 150.0, hits=3, tolerance_s=20.0) > 1
 
 
 def test_a_jump_that_does_not_come_ends_the_forecast():
     jumps = every(900.0, 3)  # the next is due at 3700
-    assert foresee(jumps, now=3715.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5).at == 3700.0
-    assert foresee(jumps, now=3721.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5) is None
+    assert foresee(jumps, now=3715.0, **RECUR).at == 3700.0
+    assert foresee(jumps, now=3721.0, **RECUR) is None
 
 
 def test_the_shortest_period_that_recurs_wins():
     # every 300 s; every 600 s fits as well, one in two
-    forecast = foresee(every(300.0, 5), now=2300.0, repeats=3, tolerance_s=20.0, min_period_s=120.0, same_base=0.5)
+    forecast = foresee(every(300.0, 5), now=2300.0, **RECUR)
     assert forecast.period == 300.0
