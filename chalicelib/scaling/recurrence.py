@@ -14,6 +14,7 @@ jumps that keep ending before a start could serve them.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 
@@ -113,7 +114,7 @@ def foresee(jumps: tuple[Jump, ...], now: float, repeats: int, tolerance_s: floa
     return None
 
 
-def by_chance(jumps: tuple[Jump, ...], period: float, hits: int, tolerance_s: float) -> float:
+def by_chance(jumps: Sequence[Jump], period: float, hits: int, tolerance_s: float) -> float:
     """How likely chance alone puts `hits` onsets within `tolerance_s` of whole periods back
     from the last of `jumps` (those alike, oldest first): the jumps that period does not
     explain (each within tolerance_s of one period before the last explained, or of a whole
