@@ -106,6 +106,7 @@ VARIANTS = {
     "starts for all of the load now, not a report window of it (`BURST_S` without end)":
         (Production, {"burst_s": 1e12}, {}),
     "short jumps met as any other (`SHORT_JUMPS` never reached)": (Production, {"short_jumps": 10**6}, {}),
+    "no serving for the load's noise (`NOISE_FLOOR` never reached)": (Production, {"noise_floor": 1e6}, {}),
 }
 
 

@@ -51,6 +51,7 @@ class Production:
     thresholds: dict = field(default_factory=dict)  # overrides, as the Lambda reads them from its environment
     memory: tuple = ()  # the policy's memory, which the deployed system keeps on the group's row
     jumps: tuple = ()  # the jumps of its load it noted, kept there too
+    noted_load: tuple = ()  # and the load its recent passes saw
     target_queue_time: float = 10.0  # the endpoint's; set to the scenario's SLO
     target_util: float = 0.9  # the group's knob (GroupSettings' default)
     offers_rated: bool = True  # each offer promises the scenario's max_perf, as the baselines are given it
@@ -80,8 +81,9 @@ class Production:
         plan = production.decide(context.Snapshot(view.now, group, thresholds, workers, load, offers,
                                                      backlog=view.backlog, current_load=max(view.routing, reported),
                                                      reported_load=reported,
-                                                     memory=self.memory, jumps=self.jumps))
-        self.memory, self.jumps = plan.memory, plan.jumps
+                                                     memory=self.memory, jumps=self.jumps,
+                                                     noted_load=self.noted_load))
+        self.memory, self.jumps, self.noted_load = plan.memory, plan.jumps, plan.noted_load
         return [Action("launch") if a.kind == "launch" else Action(a.kind, a.worker_id) for a in plan.actions]
 
     @staticmethod

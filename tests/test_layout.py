@@ -46,7 +46,7 @@ FORBIDDEN = [
 ]
 # The scaling policy's pure modules: they import nothing of the app but each other.
 PURE = ("chalicelib.scaling.policy", "chalicelib.scaling.actions", "chalicelib.scaling.context",
-        "chalicelib.scaling.recurrence")
+        "chalicelib.scaling.recurrence", "chalicelib.scaling.noise")
 
 
 def within(name: str, prefix: str) -> bool:

@@ -159,7 +159,7 @@ POLICY_THRESHOLDS = ("loading_deadline_s", "min_reliability", "prediction_window
                      "restart_s", "restart_spare", "idle_window_s", "ready_floor_jumps", "pass_interval_s",
                      "jump_ratio", "jump_min_workers", "jumps_kept", "recur_repeats", "recur_tolerance_s",
                      "recur_min_period_s", "recur_headroom", "recur_same_base", "recur_chance",
-                     "short_jumps", "short_jump_memory_s", "drain_timeout_s")
+                     "short_jumps", "short_jump_memory_s", "drain_timeout_s", "noise_window_s", "noise_floor")
 
 
 def policy_thresholds() -> dict[str, float]:

@@ -67,6 +67,8 @@ class Thresholds:
     short_jumps: int = 4  # jumps in a row that ended before a start could serve them: what drains one is held ...
     short_jump_memory_s: float = 600.0  # ... while the first of them began within this long
     drain_timeout_s: float = 300.0  # a draining worker goes this long after it left routing, its queue served or not
+    noise_window_s: float = 300.0  # the load's noise is the spread of what the passes of this window saw
+    noise_floor: float = 0.25  # target_util's headroom covers noise up to this spread: serving grows by the excess
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,7 @@ class Snapshot:
     reported_load: float | None = None  # what the latest reports give, each over a report interval (None: current_load)
     memory: tuple[Hour, ...] = ()  # as the last plan left it
     jumps: tuple[recurrence.Jump, ...] = ()  # as the last plan left them
+    noted_load: tuple[tuple[float, float], ...] = ()  # (time, load) each recent pass saw, as the last plan left them
     rolling: bool = False  # a rolling update is in progress: outdated workers are replaced
 
 
@@ -145,6 +148,7 @@ class Plan:
     needs_offers: bool = False  # launches are wanted: search offers and decide again
     memory: tuple[Hour, ...] = ()  # to pass in the next snapshot
     jumps: tuple[recurrence.Jump, ...] = ()  # to pass in the next snapshot
+    noted_load: tuple[tuple[float, float], ...] = ()  # to pass in the next snapshot
     roll_done: bool = False  # the rolling update found no outdated worker left: it is over
 
 

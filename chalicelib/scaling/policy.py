@@ -33,6 +33,8 @@ users expect (scale_down_delay_s, pool_memory_s and pool_headroom are thresholds
     target_queue_time: queued work (counted as it will be when cold workers serve) is
         drained within it by starting cold workers, and while it grows, by launching what
         they cannot cover, up to what arrives plus the queue drained within it
+A load noisier than target_util's headroom covers (the spread of what the passes of the last
+noise_window_s saw, above noise_floor: `noise`) is served with that much more capacity.
 Load that comes back at a fixed period is foreseen (`recurrence`): cold workers start their
 restart time ahead of the next jump, the pool holds the jump (recur_headroom above it), and
 no worker is kept serving between jumps from idle.
@@ -53,7 +55,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from chalicelib.scaling import recurrence
+from chalicelib.scaling import noise, recurrence
 from chalicelib.scaling.actions import (
     Fleet,
     Goals,
@@ -190,7 +192,8 @@ def decide(snapshot: Snapshot) -> Plan:
 
     memory = remember(snapshot, snapshot.thresholds)
     jumps = note_jumps(snapshot)
-    goals = _goals(snapshot, memory, jumps)
+    noted = noise.note(snapshot.noted_load, snapshot.now, _reported(snapshot), snapshot.thresholds.noise_window_s)
+    goals = _goals(snapshot, memory, jumps, noise.spread(noted))
     needs_offers = scale_up(fleet, snapshot, goals)
     if goals.drain <= 0:
         scale_down(fleet, snapshot, goals.hold, goals.keep_capacity)
@@ -204,10 +207,10 @@ def decide(snapshot: Snapshot) -> Plan:
         needs_offers |= roll(fleet, snapshot, goals.target)
     enforce_cap(fleet, group)
     return Plan(tuple(fleet.actions), goals.predicted, goals.target, needs_offers and snapshot.offers is None, memory,
-                jumps, roll_done)
+                jumps, noted_load=noted, roll_done=roll_done)
 
 
-def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], jumps: tuple[recurrence.Jump, ...]) -> Goals:
+def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], jumps: tuple[recurrence.Jump, ...], spread: float) -> Goals:
     group, thresholds, now = snapshot.group, snapshot.thresholds, snapshot.now
     if _inactive(snapshot) and group.min_load == 0:
         return Goals(0.0, 0.0, 0.0, "inactive", False, 0.0, False, 0.0, 0.0, 0.0)
@@ -257,6 +260,11 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], jumps: tuple[recurrence
         target, queue, growing = max(absorb, group.min_load / group.target_util), 0.0, False
         why = f"a jump like the {len(short)} short ones before it"
     need = _queue_need(snapshot) if growing else 0.0
+    # A load noisier than target_util's headroom covers queues at every report window above it:
+    # serving grows by the excess spread, so it is met before the queue, not by starts after it.
+    lift = max(spread - thresholds.noise_floor, 0.0)
+    if lift > 0:
+        target, hold, why = target * (1 + lift), hold * (1 + lift), f"{why}, {lift:.0%} more for the load's noise"
     return Goals(predicted, target, max(target, hold), why, foreseen, queue / group.target_queue_time, growing, need,
                  pool, keep_capacity)
 

@@ -26,7 +26,7 @@ from chalicelib.core.fleet.workers import (
     resume,
     withdraw,
 )
-from chalicelib.core.store import Endpoint, Event, LoadHour, LoadJump, Worker, WorkerGroup, update_existing
+from chalicelib.core.store import Endpoint, Event, LoadHour, LoadJump, NotedLoad, Worker, WorkerGroup, update_existing
 from chalicelib.providers import (
     Instance,
     LaunchSpec,
@@ -142,7 +142,7 @@ def acquire_lease(group: WorkerGroup, owner: str, now: float) -> bool:
 
 def release_lease(group: WorkerGroup, owner: str, plan: context.Plan | None = None) -> None:
     """Give the group back, saving what the policy keeps between passes (its memory of the
-    day's load and the jumps it noted) in the same write."""
+    day's load, the jumps it noted and the load each recent pass saw) in the same write."""
     actions = [WorkerGroup.lease_until.set(0)]
     if plan is not None and plan.memory:
         actions.append(WorkerGroup.memory.set([LoadHour(start=h.start, peak=h.peak, rise=h.rise, surge=h.surge)
@@ -150,6 +150,8 @@ def release_lease(group: WorkerGroup, owner: str, plan: context.Plan | None = No
     if plan is not None and (plan.jumps or group.jumps):
         actions.append(WorkerGroup.jumps.set([LoadJump(at=j.at, base=j.base, level=j.level, end=j.end)
                                               for j in plan.jumps]))
+    if plan is not None and (plan.noted_load or group.noted_load):
+        actions.append(WorkerGroup.noted_load.set([NotedLoad(t=t, load=load) for t, load in plan.noted_load]))
     update_existing(group, actions, WorkerGroup.lease_owner == owner)  # False: taken over, or deleted
 
 

@@ -2,8 +2,8 @@
 
 The group's settings are its knobs (its own, else its endpoint's) and the endpoint's state;
 the thresholds are the policy's defaults with the environment's overrides; the workers,
-the queue and the load are what their rows say now, and the memory and the load's jumps are
-what the last pass left on the group's row.
+the queue and the load are what their rows say now, and the memory, the load's jumps and the
+load recent passes saw are what the last pass left on the group's row.
 """
 from __future__ import annotations
 
@@ -137,7 +137,8 @@ def build_snapshot(group: WorkerGroup, endpoint: Endpoint, workers: list[Worker]
                                float(h.peak if h.surge is None else h.surge)) for h in group.memory or ())
     jumps = tuple(recurrence.Jump(float(j.at), float(j.base), float(j.level), None if j.end is None else float(j.end))
                   for j in group.jumps or ())
+    noted = tuple((float(n.t), float(n.load)) for n in group.noted_load or ())
     backlog, current, reported = queued_and_arriving(workers, now)
     return context.Snapshot(now, knobs, limits, tuple(worker_state(w, group, now) for w in workers), load,
                            backlog=backlog, current_load=current, reported_load=reported, memory=memory, jumps=jumps,
-                           rolling=bool(group.rolling))
+                           noted_load=noted, rolling=bool(group.rolling))

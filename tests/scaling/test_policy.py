@@ -467,6 +467,32 @@ def test_nothing_is_held_for_jumps_that_are_not_short_ones_of_a_load_still_arriv
                                                                                                         abs=0.01), why
 
 
+# --- the load's noise ---------------------------------------------------------------------
+
+NOISY = tuple((NOW - 20 * i, 30.0 if i % 2 else 60.0) for i in reversed(range(1, 9)))  # 60 and 30 in turn
+SEVEN = [worker(i) for i in range(1, 8)]  # 70 serving
+
+
+def test_a_load_noisier_than_target_util_covers_is_served_with_the_excess_spread_more():
+    # The notes stray by 15 from 45 (a spread of 1.4826 x 15 / 45 = 0.49), a quarter of it covered.
+    result = plan(SEVEN, steady(45.0), current_load=45.0, noted_load=NOISY, noise_floor=0.25)
+    assert result.target_capacity == pytest.approx(50.0 * (1 + 1.4826 * 15 / 45 - 0.25))  # 62.2
+    assert result.actions == ()  # without one worker, 60 serve: less than the noise needs
+    quiet = plan(SEVEN, steady(45.0), current_load=45.0, noise_floor=0.25)
+    assert quiet.target_capacity == 50.0 and [k for k, _ in kinds(quiet)] == ["destroy"] * 2  # no pool: 50 serve
+
+
+def test_noise_within_the_floor_and_a_spike_among_the_notes_add_nothing():
+    assert plan(SEVEN, steady(45.0), current_load=45.0, noted_load=NOISY, noise_floor=0.5).target_capacity == 50.0
+    spike = tuple((t, 200.0 if t == NOW - 40 else 45.0) for t, _ in NOISY)
+    assert plan(SEVEN, steady(45.0), current_load=45.0, noted_load=spike).target_capacity == 50.0
+
+
+def test_each_pass_notes_the_load_the_latest_reports_give_for_the_next():
+    result = plan(SEVEN, steady(45.0), current_load=50.0, reported_load=40.0, noted_load=((NOW - 400, 1.0), *NOISY))
+    assert result.noted_load == (*NOISY, (NOW, 40.0))  # older than noise_window_s: forgotten
+
+
 # --- scaling to zero and endpoint state --------------------------------------------------
 
 def test_inactivity_timeout_gates_scaling_to_zero():

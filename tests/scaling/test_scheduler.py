@@ -367,6 +367,22 @@ def test_the_jumps_the_policy_noted_are_kept_on_the_group_row_and_reach_the_next
     assert seen[0].jumps == () and seen[-1].jumps == noted and seen[-1].now == T0 + 60
 
 
+def test_the_load_each_pass_saw_is_kept_on_the_group_row_and_reaches_the_next_pass(fake, vast, group, monkeypatch):
+    seen, plans, real = [], [], policy.decide
+
+    def deciding(snapshot):
+        seen.append(snapshot)
+        plans.append(real(snapshot))
+        return plans[-1]
+
+    monkeypatch.setattr(policy, "decide", deciding)
+    scheduler.run_pass(vast, now=T0)
+    stored = WorkerGroup.get(int(group.account_id), int(group.group_id)).noted_load
+    assert [(n.t, n.load) for n in stored] == [(T0, 0.0)] == list(plans[0].noted_load)
+    scheduler.run_pass(vast, now=T0 + 60)
+    assert seen[0].noted_load == () and seen[-1].noted_load == ((T0, 0.0),)
+
+
 def test_a_worker_that_requests_reached_after_the_pass_read_it_drains_then_stops(fake, vast, group, monkeypatch):
     scheduler.run_pass(vast, now=T0)
     boot(fake, T0 + 60)

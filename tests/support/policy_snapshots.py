@@ -26,14 +26,14 @@ GROUP_FIELDS = {f.name for f in fields(GroupSettings)}
 
 
 def plan(workers=(), load=NO_LOAD, offers=None, backlog=0.0, current_load=0.0, memory=(), rolling=False, now=NOW,
-         jumps=(), reported_load=None, **knobs) -> Plan:
+         jumps=(), reported_load=None, noted_load=(), **knobs) -> Plan:
     """`knobs`: fields of GroupSettings and of Thresholds, by name."""
     knobs = {"cold_mult": 1.0, "cold_workers": 0, "pool_headroom": 0.0, "restart_spare": 0.0, **knobs}
     group = GroupSettings(**{k: v for k, v in knobs.items() if k in GROUP_FIELDS})
     thresholds = Thresholds(**{k: v for k, v in knobs.items() if k not in GROUP_FIELDS})
     return decide(Snapshot(now, group, thresholds, tuple(workers), load, offers, backlog=backlog,
                            current_load=current_load, reported_load=reported_load, memory=memory, jumps=jumps,
-                           rolling=rolling))
+                           noted_load=noted_load, rolling=rolling))
 
 
 def kinds(result: Plan) -> list[tuple]:

@@ -28,6 +28,7 @@ from chalicelib.core.store.fleet import (
     Endpoint,
     LoadHour,
     LoadJump,
+    NotedLoad,
     Worker,
     WorkerGroup,
     WorkersByEndpoint,
@@ -39,8 +40,8 @@ from chalicelib.core.store.stats import TOTALS_T, StatBucket
 
 __all__ = [
     "ActiveRun", "ApiKey", "ClearmlCredential", "Container", "Counter", "Endpoint", "EndpointName", "Event",
-    "EventsByEndpoint", "LoadHour", "LoadJump", "Metric", "RELIABILITY_PRIOR", "ROUTING_FIELDS", "Run", "Sample",
-    "ServerKeys", "StatBucket", "TOTALS_T", "Worker", "WorkerGroup", "WorkersByEndpoint", "bind", "complete",
+    "EventsByEndpoint", "LoadHour", "LoadJump", "Metric", "NotedLoad", "RELIABILITY_PRIOR", "ROUTING_FIELDS", "Run",
+    "Sample", "ServerKeys", "StatBucket", "TOTALS_T", "Worker", "WorkerGroup", "WorkersByEndpoint", "bind", "complete",
     "condition_failed", "connection", "create_tables", "epoch", "error_code", "event_key", "is_transient",
     "missing_fields", "next_id", "update_existing",
 ]

@@ -61,6 +61,13 @@ class LoadJump(MapAttribute):
     end = NumberAttribute(null=True)  # none: not yet, or noted before ends were
 
 
+class NotedLoad(MapAttribute):
+    """The load one pass of the scaling policy saw (the latest reports'), and when."""
+
+    t = NumberAttribute()
+    load = NumberAttribute()
+
+
 class WorkerGroup(Model):
     """A worker group (Vast `autojob`): how and where an endpoint's workers are launched."""
 
@@ -89,6 +96,7 @@ class WorkerGroup(Model):
     lease_until = NumberAttribute(null=True)  # ...until then (a conditional write takes it)
     memory = ListAttribute(of=LoadHour, null=True)  # the policy's, written with the lease release
     jumps = ListAttribute(of=LoadJump, null=True)  # the policy's recent load jumps, written with it
+    noted_load = ListAttribute(of=NotedLoad, null=True)  # the load its recent passes saw (the load's noise), too
     generation = NumberAttribute(default=0)  # raised by each rolling update; workers launched carry it
     rolling = BooleanAttribute(default=False)  # a rolling update is replacing older generations
 
