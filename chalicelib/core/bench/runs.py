@@ -36,10 +36,12 @@ ENDED = (State.FINISHED, State.FAILED)
 
 
 def format_date(moment: datetime | float) -> str:
-    """The API's date: UTC, `%Y-%m-%dT%H:%M:%S.%fZ`, six digits."""
+    """The API's date: UTC, `%Y-%m-%dT%H:%M:%S.%fZ`, a four-digit year and six-digit fraction
+    (so dates sort as text). OverflowError for a moment outside years 1 to 9999 in UTC."""
     if not isinstance(moment, datetime):
         moment = datetime.fromtimestamp(moment, tz=UTC)
-    return moment.astimezone(UTC).strftime(DATE_FORMAT)
+    moment = moment.astimezone(UTC)
+    return f"{moment.year:04d}{moment.strftime(DATE_FORMAT[2:])}"
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,15 @@ def end(account_id: int, run_id: int, state: State, now: float | None = None) ->
 
 
 def delete(account_id: int, run_id: int) -> None:
-    """End the run and remove it with its metrics; 404 if there is no such run."""
-    run = get(account_id, run_id)
+    """End the run and remove it with its metrics; 404 if there is no such run.
+
+    The run goes first (no metric is posted for it after that), then its metrics: a delete cut
+    short between the two is finished by the next one, which finds no run (ids are never reused)."""
+    try:
+        run = get(account_id, run_id)
+    except ApiError:
+        _delete_metrics(account_id, run_id)
+        raise
     try:
         with TransactWrite(connection=connection()) as tx:
             tx.delete(run, condition=Run.pk.exists())
@@ -124,8 +133,13 @@ def delete(account_id: int, run_id: int) -> None:
         if condition_failed(error):
             raise not_found(f"run {run_id}") from None
         raise
+    _delete_metrics(account_id, run_id)
+
+
+def _delete_metrics(account_id: int, run_id: int) -> None:
+    """Remove a run's metrics: one Query, and a BatchWriteItem per 25 found."""
     prefix = metrics_prefix("run", run_id)
-    with Metric.batch_write() as batch:  # posting needs the run, so none are added from now on
+    with Metric.batch_write() as batch:
         for metric in Metric.query(bench_pk(account_id), Metric.sk.startswith(prefix), attributes_to_get=["pk", "sk"]):
             batch.delete(metric)
 

@@ -20,8 +20,9 @@ from chalicelib.core.validation import is_text, json_object
 FORM = "application/x-www-form-urlencoded"
 CONTENT_TYPES = ["application/json", FORM, "text/plain"]
 LARGEST_INT = 10**12
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?")
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+LARGEST_NUMBER = 1e300
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})?")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _POD = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?")
 _FLAGS = {"true": True, "false": False, "1": True, "0": False}
 _JOB_TEXT = ("image_name", "custom_image_name", "custom_image_command", "backend", "custom_backend")
@@ -69,20 +70,28 @@ def date(value: object, name: str) -> str:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise bad_request(f"'{name}' is not a date on the calendar: {value.strip()}") from None
-    return format_date(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    try:
+        return format_date(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    except OverflowError:
+        raise bad_request(f"'{name}' is out of range: in UTC, it must fall in years 1 to 9999") from None
 
 
 def numeric(value: object, name: str) -> str:
-    """A finite number, or a string that spells one: as a numeric string."""
+    """A number, or a string that spells one in ASCII digits, of at most LARGEST_NUMBER in size:
+    as a numeric string."""
     if isinstance(value, bool) or value is None:
         raise bad_request(f"'{name}' must be a number or a numeric string")
-    if isinstance(value, (int, float)):
-        if not math.isfinite(value) or abs(value) > 1e300:
-            raise bad_request(f"'{name}' must be a finite number")
-        return str(value)
-    if not isinstance(value, str) or not _NUMBER.fullmatch(value.strip()) or not math.isfinite(float(value)):
+    if isinstance(value, float) and not math.isfinite(value):
+        raise bad_request(f"'{name}' must be a finite number")
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        value, spelled = float(value), value.strip()  # a string of digits too long for a float is inf
+    elif isinstance(value, (int, float)):
+        spelled = str(value)
+    else:
         raise bad_request(f"'{name}' must be a number or a numeric string")
-    return value.strip()
+    if abs(value) > LARGEST_NUMBER:  # exact for an int of any size
+        raise bad_request(f"'{name}' must be at most {LARGEST_NUMBER:g} in size")
+    return spelled
 
 
 def flag(value: object, name: str, default: bool = False) -> bool:

@@ -87,6 +87,12 @@ BAD_FIELDS = {
     "value null": ({"value": None}, "value"),
     "no value": ({"value": DROP}, "value"),
     "value a list": ({"value": [1]}, "value"),
+    "value in fullwidth digits": ({"value": "\uff11\uff12"}, "value"),
+    "value an integer too large for a float": ({"value": 10**400}, "value"),
+    "value a number above 1e300": ({"value": 1e301}, "value"),
+    "value a string above 1e300": ({"value": "1e301"}, "value"),
+    "a date before year 1 in UTC": ({"date": "0001-01-01T00:00:00+01:00"}, "date"),
+    "a date after year 9999 in UTC": ({"date": "9999-12-31T23:59:59-01:00"}, "date"),
     "cumulative maybe": ({"cumulative": "maybe"}, "cumulative"),
     "cumulative a number": ({"cumulative": 2}, "cumulative"),
     "metadata a number": ({"metadata": 5}, "metadata"),
@@ -147,6 +153,23 @@ def test_since_keeps_points_at_or_after_it_in_either_spelling(bench):
     post_run_points(bench.api, run, [1, 2, 3, 4])
     for since in ("2020-01-01T00:00:02.000000Z", "2020-01-01 00:00:02", "2020-01-01 00:00:02+00:00"):
         assert [e["value"] for e in read(bench.api, run, metric_type="run", since=since)["acc"]] == ["3", "4"]
+
+
+def test_dates_before_year_1000_keep_four_digits_and_sort_before_later_ones(bench):
+    run = bench.refs["run"]
+    post_run_points(bench.api, run, [2])
+    ok(bench.api, "POST", "/api/metrics/", {"run_id": run, "name": "acc", "value": "1",
+                                            "date": "0500-01-01T00:00:00Z"}, 201)
+    since = "0001-01-01T00:00:00Z"  # the default is the seed's 1970-01-01
+    assert [e["date"] for e in read(bench.api, run, metric_type="run", since=since)["acc"]] == [
+        "0500-01-01T00:00:00.000000Z", "2020-01-01T00:00:00.000000Z"]
+    assert [e["value"] for e in read(bench.api, run, metric_type="run", since=since, last_n=1)["acc"]] == ["2"]
+    assert [e["value"] for e in read(bench.api, run, metric_type="run", since="0999-01-01T00:00:00Z")["acc"]] == ["2"]
+
+
+def test_a_value_too_large_names_its_limit(bench):
+    status, reply = bench.api.call("POST", "/api/metrics/", {"pod_name": "p", "name": "x", "value": 1e301})
+    assert status == 400 and "at most 1e+300" in reply["message"], reply
 
 
 def test_metric_filter_is_one_exact_name(bench):

@@ -54,3 +54,18 @@ def test_pods_are_strings_and_never_another_accounts(api, other_api, group):
     containers.register(api.account_id, ContainerInfo("c-1", "chat", "llama"))
     assert ok(other_api, "GET", "/api/pods/") == []
     assert all(isinstance(v, str) for pod in ok(api, "GET", "/api/pods/") for v in pod.values())
+
+
+@pytest.mark.parametrize("endpoint", ["my model", "模型", "a" * 128])
+def test_a_pod_of_an_endpoint_named_unlike_a_pod_takes_metrics_by_its_listed_name(api, endpoint):
+    api.ready_worker(api.group(api.endpoint(endpoint)))
+    [name] = pods(api)
+    ok(api, "POST", "/api/metrics/", {"pod_name": name, "name": "cpu", "value": "1"}, 201)
+    assert list(ok(api, "GET", f"/api/metrics/{name}/")) == ["cpu"]
+    assert name == next(iter(pods(api)))  # the same name at every listing
+
+
+def test_two_pods_never_share_a_name_however_their_parts_are_named(api):
+    worker = api.ready_worker(api.group(api.endpoint("e-container-abc")))
+    containers.register(api.account_id, ContainerInfo(f"abc-worker-{worker['id']}", "e", "m"))
+    assert len(pods(api)) == 2

@@ -8,7 +8,10 @@ import re
 import uuid
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
+from chalicelib.core.store import Metric
+from chalicelib.core.store.bench import bench_pk, metrics_prefix
 from tests.surfaces.mlbench.conftest import form
 from tests.surfaces.mlbench.routes import ok
 
@@ -86,6 +89,20 @@ def test_delete_removes_the_run_and_its_metrics(bench):
     assert ok(bench.api, "GET", f"/api/metrics/{run}/?metric_type=run") == {}
     assert str(run) not in ok(bench.api, "GET", "/api/metrics/")["run_metrics"]
     assert [r["id"] for r in ok(bench.api, "GET", "/api/runs/")] == [bench.refs["started"]]
+
+
+def test_a_delete_cut_short_after_the_run_went_is_finished_by_the_next(bench, monkeypatch):
+    run = bench.refs["run"]
+
+    def cut_short(*args, **kwargs):
+        raise EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+    monkeypatch.setattr(Metric, "batch_write", cut_short)
+    status, reply = bench.api.call("DELETE", f"/api/runs/{run}")
+    assert status == 503 and "again" in reply["message"]
+    monkeypatch.undo()
+    status, reply = bench.api.call("DELETE", f"/api/runs/{run}")
+    assert (status, reply["code"]) == (404, "not_found")
+    assert list(Metric.query(bench_pk(bench.api.account_id), Metric.sk.startswith(metrics_prefix("run", run)))) == []
 
 
 def test_deleting_the_started_run_allows_a_new_one(bench):
