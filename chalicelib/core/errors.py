@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 class ApiError(Exception):
-    """A 4xx (or a 503 worth retrying): `status`, a machine-readable `code`, and a `message`
-    naming what was wrong."""
+    """A 4xx, a 503 worth retrying or a 500 for a fault of our own: `status`, a machine-readable
+    `code`, and a `message` naming what was wrong."""
 
     def __init__(self, status: int, code: str, message: str, retry_after_s: int | None = None):
         super().__init__(message)
@@ -36,6 +36,15 @@ def no_such_call(method: str, path: str) -> ApiError:
 
 def conflict(message: str) -> ApiError:
     return ApiError(409, "conflict", message)
+
+
+def too_large(message: str) -> ApiError:
+    return ApiError(413, "too_large", message)
+
+
+def internal_error() -> ApiError:
+    """A 500 for a fault of the server's own (logged with its traceback): the request may be sent again."""
+    return ApiError(500, "internal_error", "the server failed on this request; it is logged, and may be sent again")
 
 
 def unavailable(message: str, retry_after_s: int = 1) -> ApiError:

@@ -9,7 +9,7 @@ from chalicelib.core.errors import bad_request
 
 REQUIRED = object()  # the default that makes a field mandatory
 LARGEST = 1e15  # beyond any real knob, and within what DynamoDB numbers hold exactly
-SMALLEST = 1e-6  # non-zero numbers nearer zero than this are refused (DynamoDB cannot hold 1e-130)
+SMALLEST = 1e-100  # non-zero numbers nearer zero than this are refused (DynamoDB holds none below 1e-130)
 
 
 def json_object(raw: bytes | None, *, allow_empty: bool = False) -> dict:
@@ -125,6 +125,8 @@ def query_integer(params: dict | None, name: str, default: int, **bounds: Any) -
         return default
     if not (raw.isascii() and raw.isdigit()):
         raise bad_request(f"'{name}' must be a whole number")
+    if len(raw.lstrip("0")) > 15:
+        raise bad_request(f"'{name}' must be a whole number of at most 15 digits")
     return integer({name: int(raw)}, name, **bounds)
 
 

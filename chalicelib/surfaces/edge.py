@@ -9,9 +9,9 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.core.auth.credentials import Principal, authenticate
-from chalicelib.core.errors import ApiError, unavailable
+from chalicelib.core.errors import ApiError, internal_error, too_large, unavailable
 from chalicelib.core.observability import logger
-from chalicelib.core.store import is_transient
+from chalicelib.core.store import is_too_large, is_transient
 from chalicelib.core.validation import json_object
 
 # Clients send JSON under several content types (curl -d defaults to a form type).
@@ -40,7 +40,8 @@ def answering_errors(error_body: Callable[[ApiError], dict]) -> Callable[[Callab
     """A view decorator: an ApiError raised by the view is answered with its status and
     `error_body(error)` (the surface's envelope); a DynamoDB failure of the moment with a 503
     and Retry-After (every write is one conditional request or one transaction, so nothing
-    is half-written).
+    is half-written); a write DynamoDB refuses for its size with a 413; anything else, a bug,
+    is logged with its traceback and answered as a 500 in the envelope, never Chalice's own.
 
     (Chalice turns view exceptions into 500s before middleware sees them.)
     """
@@ -49,15 +50,24 @@ def answering_errors(error_body: Callable[[ApiError], dict]) -> Callable[[Callab
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             try:
                 return view(*args, **kwargs)
-            except ApiError as error:
-                return error_response(error, error_body)
             except Exception as error:
-                if not is_transient(error):
-                    raise
-                logger.warning("DynamoDB failed transiently", error=type(error).__name__)
-                return error_response(unavailable("the database is busy; send the request again"), error_body)
+                return error_response(answered_as(error), error_body)
         return wrapped
     return decorate
+
+
+def answered_as(error: Exception) -> ApiError:
+    """The error a view's exception is answered as (see `answering_errors`)."""
+    if isinstance(error, ApiError):
+        return error
+    if is_transient(error):
+        logger.warning("DynamoDB failed transiently", error=type(error).__name__)
+        return unavailable("the database is busy; send the request again")
+    if is_too_large(error):
+        return too_large("the request's data is too large to store: DynamoDB holds 400 KB an item and "
+                         "1,024 bytes a key")
+    logger.exception("unexpected error", error=type(error).__name__)
+    return internal_error()
 
 
 def error_response(error: ApiError, error_body: Callable[[ApiError], dict]) -> Response:

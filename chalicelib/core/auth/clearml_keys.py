@@ -135,7 +135,7 @@ def login(authorization: object, now: float) -> str:
         raise unauthorized("unsupported authorization scheme: use HTTP Basic access_key:secret_key or Bearer")
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded
         raise unauthorized("malformed HTTP Basic credentials") from None
     access_key, colon, secret_key = decoded.partition(":")
     if not colon:

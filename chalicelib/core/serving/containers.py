@@ -6,6 +6,7 @@ refuse a revoked one, and the container) and one transaction (the container and 
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -54,7 +55,7 @@ def _item(account_id: int, info: ContainerInfo, timeout: float, register_time: f
           ip: str | None) -> Container:
     fields = {k: v for k, v in asdict(info).items() if k != "container_id"}
     return Container(containers_pk(account_id), info.container_id, timeout=timeout, register_time=register_time,
-                     last_activity=now, ip=ip, expires_at=epoch(now + timeout), **fields)
+                     last_activity=now, ip=ip, expires_at=epoch(math.ceil(now + timeout)), **fields)
 
 
 def register(account_id: int, info: ContainerInfo, timeout: float | None = None, ip: str | None = None,

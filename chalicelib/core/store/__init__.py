@@ -17,6 +17,7 @@ from chalicelib.core.store.base import (
     condition_failed,
     epoch,
     error_code,
+    is_too_large,
     is_transient,
     missing_fields,
     update_existing,
@@ -42,8 +43,8 @@ __all__ = [
     "ActiveRun", "ApiKey", "ClearmlCredential", "Container", "Counter", "Endpoint", "EndpointName", "Event",
     "EventsByEndpoint", "LoadHour", "LoadJump", "Metric", "NotedLoad", "RELIABILITY_PRIOR", "ROUTING_FIELDS", "Run",
     "Sample", "ServerKeys", "StatBucket", "TOTALS_T", "Worker", "WorkerGroup", "WorkersByEndpoint", "bind", "complete",
-    "condition_failed", "connection", "create_tables", "epoch", "error_code", "event_key", "is_transient",
-    "missing_fields", "next_id", "update_existing",
+    "condition_failed", "connection", "create_tables", "epoch", "error_code", "event_key", "is_too_large",
+    "is_transient", "missing_fields", "next_id", "update_existing",
 ]
 
 MODELS: tuple[type[Model], ...] = (ApiKey, Endpoint, WorkerGroup, Worker, StatBucket, Event, Counter, EndpointName,

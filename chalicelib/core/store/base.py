@@ -63,6 +63,15 @@ def is_transient(error: BaseException) -> bool:
     return error_code(error) in _TRANSIENT_CODES
 
 
+def is_too_large(error: BaseException) -> bool:
+    """True when DynamoDB refused a write for its size: an item over 400 KB, a key over its bytes."""
+    cause = error.cause if isinstance(error, PynamoDBException) else error
+    if not isinstance(cause, ClientError) or error_code(error) != "ValidationException":
+        return False
+    message = str((cause.response or {}).get("Error", {}).get("Message", "")).lower()
+    return "size" in message and ("exceeded" in message or "exceeds" in message)
+
+
 def error_code(error: BaseException) -> str | None:
     """DynamoDB's error code behind `error`, if DynamoDB answered at all.
 

@@ -36,7 +36,8 @@ def credentials_pk(account_id: int) -> str:
 
 
 def sample_sk(t: float, container_id: str) -> str:
-    return f"{t:017.6f}#{container_id}"
+    """The time, clamped to 0..1e10 s (year 2286) so its fixed width keeps text order time order."""
+    return f"{min(max(t, 0.0), 9_999_999_999.999999):017.6f}#{container_id}"
 
 
 class Container(Model):
@@ -77,7 +78,9 @@ class Container(Model):
         return self.sk
 
     def is_live(self, now: float) -> bool:
-        return self.expires_at.timestamp() > now
+        """Its timeout has not passed since its last register or report (`expires_at`, DynamoDB's
+        TTL, holds whole seconds: it is for the deletion)."""
+        return float(self.last_activity) + float(self.timeout) > now
 
 
 class Sample(Model):

@@ -12,12 +12,11 @@ from chalice.app import Request, _matches_content_type
 
 from chalicelib.core.auth import clearml_keys
 from chalicelib.core.auth.clearml_keys import TokenClaims
-from chalicelib.core.errors import ApiError, unavailable
-from chalicelib.core.observability import logger
+from chalicelib.core.errors import ApiError
 from chalicelib.core.serving import charts, containers
-from chalicelib.core.store import is_transient
 from chalicelib.core.validation import json_object
 from chalicelib.surfaces.clearml import envelope, wire
+from chalicelib.surfaces.edge import answered_as
 
 clearml_api = Blueprint(__name__)
 METHODS = ["GET", "POST"]
@@ -69,13 +68,8 @@ def answer(request: Request, name: str, requested_version: str | None = None) ->
         body = json_object(request.raw_body, allow_empty=True)
         data = ACTIONS[name](request, body, time.time())
         return Response(envelope.reply(data, action, requested_version))
-    except ApiError as error:
-        return _error(error, action, requested_version)
     except Exception as error:
-        if not is_transient(error):
-            raise
-        logger.warning("DynamoDB failed transiently", error=type(error).__name__)
-        return _error(unavailable("the database is busy; send the request again"), action, requested_version)
+        return _error(answered_as(error), action, requested_version)
 
 
 def _bearer(request: Request) -> str | None:

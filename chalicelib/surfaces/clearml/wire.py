@@ -2,7 +2,9 @@
 client is: null optional fields, `input_size` as the text "None", a float `latency_ms`."""
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import asdict
 from typing import Any
 
 from chalicelib.core import validation as v
@@ -15,6 +17,8 @@ MAX_POINTS = 10_000  # buckets in one chart, as a search's histogram caps them
 REFERENCE_TYPES = ("app_id", "app_instance", "model", "task", "url")
 _STAT_NUMBERS = ("memory_used", "memory_free", "network_tx", "network_rx", "disk_free_home", "disk_free_temp",
                  "disk_read", "disk_write")
+MAX_ID_BYTES = 1000  # a sample's key is the time and the id, within DynamoDB's 1,024 bytes
+MAX_CONTAINER_BYTES = 300_000  # a container's text, within DynamoDB's 400 KB an item
 _STAT_LISTS = ("cpu_usage", "gpu_usage", "gpu_memory_used", "gpu_memory_free", "cpu_temperature", "gpu_temperature")
 
 
@@ -23,8 +27,8 @@ def _text(body: dict, name: str, default: Any = v.REQUIRED, **bounds: Any) -> An
 
 
 def container_info(body: dict, *, url_required: bool) -> ContainerInfo:
-    return ContainerInfo(
-        container_id=_text(body, "container_id", min_len=1, max_len=256),
+    info = ContainerInfo(
+        container_id=container_id(body),
         endpoint_name=_text(body, "endpoint_name", min_len=1),
         model_name=_text(body, "model_name", min_len=1),
         endpoint_url=_text(body, "endpoint_url", v.REQUIRED if url_required else None, min_len=1, max_len=2048),
@@ -33,6 +37,11 @@ def container_info(body: dict, *, url_required: bool) -> ContainerInfo:
         tags=_text_list(body, "tags"),
         system_tags=_text_list(body, "system_tags"),
     )
+    size = len(json.dumps(asdict(info), ensure_ascii=False).encode())
+    if size > MAX_CONTAINER_BYTES:
+        raise bad_request(f"the container's fields take {size} bytes in UTF-8, at most {MAX_CONTAINER_BYTES} "
+                          "(the longest are 'reference', 'tags' and 'system_tags')")
+    return info
 
 
 def _reference(body: dict) -> list[dict] | None:
@@ -92,7 +101,10 @@ def _machine_stats(body: dict) -> dict | None:
 
 
 def container_id(body: dict) -> str:
-    return _text(body, "container_id", min_len=1, max_len=256)
+    value = _text(body, "container_id", min_len=1, max_len=256)
+    if len(value.encode()) > MAX_ID_BYTES:
+        raise bad_request(f"'container_id' must be at most {MAX_ID_BYTES} bytes in UTF-8")
+    return value
 
 
 def endpoint_url(body: dict) -> str:

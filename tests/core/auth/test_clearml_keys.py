@@ -171,6 +171,7 @@ def test_login_takes_the_authorization_header_basic_or_bearer(pair):
     (None, "missing credentials"), ("", "missing credentials"), ("Digest abc", "unsupported"),
     ("Basic !!!", "malformed"), ("Basic " + base64.b64encode(b"no-colon").decode(), "':'"),
     ("Basic " + base64.b64encode(b"\xff\xfe:x").decode(), "malformed"), ("Bearer nope", "malformed"),
+    ("Basic \u00e9\u00e9", "malformed"),
 ])
 def test_a_login_header_of_the_wrong_form_is_a_401(aws, header, says):
     refused(clearml_keys.login, header, NOW, says=says)

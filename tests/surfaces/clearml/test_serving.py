@@ -49,6 +49,9 @@ HISTORY = {"endpoint_url": URL, "from_date": 0, "to_date": 4e9, "interval": 10**
     ("register_container", {**CONTAINER, "endpoint_name": 5}, "endpoint_name", 12),
     ("register_container", {**CONTAINER, "reference": [{"type": "job", "value": "x"}]}, "type", 12),
     ("register_container", {**CONTAINER, "tags": "a"}, "tags", 12),
+    ("register_container", {**CONTAINER, "container_id": "\U0001f600" * 251}, "container_id", 12),  # 1,004 bytes
+    ("register_container", {**CONTAINER, "reference": [{"type": "url", "value": "\u4e2d" * 1024}] * 100},
+     "300000", 12),
     ("container_status_report", CONTAINER, "endpoint_url", 11),
     ("container_status_report", {**REPORT, "requests_num": "5"}, "requests_num", 12),
     ("container_status_report", {**REPORT, "machine_stats": {"cpu_usage": ["x"]}}, "cpu_usage", 12),
@@ -74,6 +77,27 @@ def test_what_the_real_client_sends_looser_than_the_schema_is_accepted(world):
     assert (instance["latency_ms"], instance["cpu_count"], instance["gpu_count"]) == (12, 1, 0)
 
 
+def test_a_container_id_of_1000_bytes_reports_and_reads_back(world):
+    wide = "\U0001f600" * 250  # 250 characters, 1,000 bytes in UTF-8
+    ok(world, "container_status_report", {**REPORT, "container_id": wide})
+    assert wide in [i["id"] for i in ok(world, "get_endpoint_details", {"endpoint_url": URL})["instances"]]
+
+
+def test_a_tiny_machine_stat_is_kept_as_it_is(world):
+    ok(world, "container_status_report", {**REPORT, "container_id": "tiny",
+                                          "machine_stats": {"network_rx": 5e-7, "cpu_usage": [1e-9]}})
+    [sample] = [s for s in Sample.scan() if s.container_id == "tiny"]
+    assert sample.machine_stats == {"network_rx": 5e-7, "cpu_usage": [1e-9]}
+
+
+@pytest.mark.parametrize("to_date", [9.9e9, 1e10, 1e12])
+def test_the_metric_history_to_a_far_future_date_keeps_every_sample(world, to_date):
+    ok(world, "container_status_report", {**REPORT, "requests_num": 7})
+    history = ok(world, "get_endpoint_metrics_history", {**HISTORY, "to_date": to_date, "interval": 10**9,
+                                                         "metric_type": "requests"})
+    assert sum(history["total"]["values"]) > 0, history
+
+
 def test_a_report_from_an_unknown_container_registers_it_with_the_default_timeout(world):
     ok(world, "container_status_report", {**REPORT, "container_id": "fresh"})
     stored = Container.get(f"{world.api.account_id}#containers", "fresh")
@@ -97,6 +121,13 @@ def test_a_container_is_gone_from_every_answer_the_moment_its_timeout_passes(wor
     assert "brief" not in [i["id"] for i in ok(world, "get_loading_instances")["instances"]]
     status, reply = call(world, "get_endpoint_details", {"endpoint_url": "http://brief/x"})
     assert status == 400 and reply["meta"]["result_subcode"] == 1052
+
+
+def test_a_container_lives_its_timeout_to_the_fraction_of_a_second(world):
+    now = 1_796_000_000.9
+    containers.register(world.api.account_id, containers.ContainerInfo("edge", "llm", "m"), timeout=1, now=now)
+    assert "edge" in [c.container_id for c in containers.live(world.api.account_id, now=now + 0.95)]
+    assert "edge" not in [c.container_id for c in containers.live(world.api.account_id, now=now + 1.0)]
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.name)

@@ -71,7 +71,8 @@ def test_an_endpoints_history_has_every_metric_over_the_range_in_one_query(api, 
 
 
 @pytest.mark.parametrize("query, named", [("seconds=59", "seconds"), ("seconds=99999999", "seconds"),
-                                          ("seconds=1h", "seconds"), ("seconds=-5", "seconds")])
+                                          ("seconds=1h", "seconds"), ("seconds=-5", "seconds"),
+                                          ("seconds=" + "9" * 5000, "seconds")])
 def test_a_history_range_out_of_bounds_is_refused(api, endpoint, query, named):
     status, reply = api.call("GET", f"/api/v0/endptjobs/{endpoint['id']}/history/?{query}")
     VAST.check(status, reply, 400, names=named)
@@ -133,7 +134,8 @@ def test_serving_history_draws_every_chart_asked_from_one_query(api, client, dyn
 
 
 @pytest.mark.parametrize("query, named", [("", "url"), ("url=", "url"), ("url=x&metrics=nope", "metrics"),
-                                          ("url=x&metrics=,", "metrics"), ("url=x&seconds=0", "seconds")])
+                                          ("url=x&metrics=,", "metrics"), ("url=x&seconds=0", "seconds"),
+                                          ("url=x&seconds=" + "9" * 5000, "seconds")])
 def test_a_bad_serving_history_query_is_refused(api, query, named):
     status, reply = api.call("GET", f"/api/v0/serving/history/?{query}")
     VAST.check(status, reply, 400, names=named)
