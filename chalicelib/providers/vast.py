@@ -5,44 +5,16 @@ A 401/403 raises ProviderAuthError at once (retrying cannot fix a bad key).
 """
 from __future__ import annotations
 
-import json
-import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
+from chalicelib.core.fleet import offer_query
 from chalicelib.providers import Instance, LaunchSpec, Offer, ProviderAuthError, ProviderError, ProviderUnavailable
 
-_OPS = {">=": "gte", "<=": "lte", "!=": "neq", ">": "gt", "<": "lt", "=": "eq", "==": "eq"}
-_TERM = re.compile(r"^([a-zA-Z_][a-zA-Z0-9_]*)\s*(>=|<=|!=|==|>|<|=)\s*(\S+)$")
 PAGE = 25
-
-
-def parse_search(search_params: str) -> dict[str, dict[str, Any]]:
-    """Vast's offer query (`gpu_ram>=23 num_gpus=1 verified=true`, or a JSON object) as filters."""
-    text = (search_params or "").strip()
-    if text.startswith("{"):
-        filters = json.loads(text)
-        return {k: (v if isinstance(v, dict) else {"eq": v}) for k, v in filters.items()}
-    filters: dict[str, dict[str, Any]] = {}
-    for term in re.split(r"\s+", text) if text else []:
-        match = _TERM.match(term)
-        if not match:
-            raise ValueError(f"cannot read search term '{term}'")
-        field, op, raw = match.groups()
-        filters.setdefault(field, {})[_OPS[op]] = _value(raw)
-    return filters
-
-
-def _value(raw: str) -> Any:
-    if raw.lower() in ("true", "false"):
-        return raw.lower() == "true"
-    try:
-        return float(raw) if "." in raw else int(raw)
-    except ValueError:
-        return raw
 
 
 def _state(row: dict) -> str:
@@ -120,7 +92,7 @@ class VastProvider:
 
     def search_offers(self, search_params: str, gpu_ram: float, limit: int = 20) -> list[Offer]:
         filters = {"verified": {"eq": True}, "rentable": {"eq": True}, "rented": {"eq": False},
-                   "gpu_ram": {"gte": gpu_ram}, **parse_search(search_params)}
+                   "gpu_ram": {"gte": gpu_ram}, **offer_query.parse(search_params)}
         query = {**filters, "order": [["score", "desc"]], "type": "ondemand", "limit": limit}
         rows = self._call("POST", "/api/v0/bundles/", body={"q": query, **query}).get("offers", [])
         return [Offer(int(r["id"]), float(r.get("dph_total") or 0), str(r.get("gpu_name") or ""),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.providers import LaunchSpec, ProviderAuthError, ProviderError, ProviderUnavailable
-from chalicelib.providers.vast import VastProvider, parse_search
+from chalicelib.providers.vast import VastProvider
 from tests.support.fake_vast import FakeVast
 
 
@@ -96,11 +96,3 @@ def test_starting_a_machine_whose_gpu_was_taken_is_unavailable(fake):
     with pytest.raises(ProviderUnavailable):
         vast.start(instance_id)
 
-
-def test_search_params_read_vasts_query_language_and_json():
-    assert parse_search("gpu_ram>=23 num_gpus=1 verified=true gpu_name=RTX_4090") == {
-        "gpu_ram": {"gte": 23}, "num_gpus": {"eq": 1}, "verified": {"eq": True}, "gpu_name": {"eq": "RTX_4090"}}
-    assert parse_search('{"dph_total": {"lte": 2.5}, "cuda_vers": 12.1}') == {
-        "dph_total": {"lte": 2.5}, "cuda_vers": {"eq": 12.1}}
-    with pytest.raises(ValueError):
-        parse_search("gpu_ram")

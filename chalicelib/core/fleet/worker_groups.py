@@ -89,16 +89,46 @@ def create_group(principal: Principal, endpoint: Endpoint, fields: dict[str, Any
 
 
 def update_group(group: WorkerGroup, fields: dict[str, Any], endpoint: Endpoint | None = None) -> WorkerGroup:
-    """Set the fields given (None clears one) and, with `endpoint`, move the group there."""
+    """Set the fields given (None clears one) and, with `endpoint`, move the group there: 409 if
+    that endpoint has MAX_GROUPS groups, or while the group has workers (they serve the endpoint
+    they were launched for: delete them, or make a group on the other endpoint)."""
     group_id = int(group.group_id)
+    moving = endpoint is not None and int(endpoint.endpoint_id) != int(group.endpoint_id)
     if endpoint is not None:
         fields = {**fields, "endpoint_id": int(endpoint.endpoint_id)}
-    if fields:
-        actions = [getattr(WorkerGroup, k).set(val) if val is not None else getattr(WorkerGroup, k).remove()
-                   for k, val in fields.items()]
+    if not fields:
+        return group
+    actions = [getattr(WorkerGroup, k).set(val) if val is not None else getattr(WorkerGroup, k).remove()
+               for k, val in fields.items()]
+    if not moving:
         if not update_existing(group, actions):
             raise not_found(f"worker group {group_id}")  # deleted meanwhile
+        return group
+    _refuse_move(group, endpoint)
+    try:
+        with TransactWrite(connection=connection()) as tx:  # not into an endpoint deleted meanwhile
+            tx.condition_check(Endpoint, endpoint.account_id, endpoint.endpoint_id,
+                               condition=Endpoint.endpoint_id.exists())
+            tx.update(group, actions=actions, condition=WorkerGroup.group_id.exists())
+    except TransactWriteError as error:
+        if condition_failed(error):
+            raise not_found(f"worker group {group_id} or endpoint {int(endpoint.endpoint_id)}") from None
+        raise
+    for name, value in fields.items():
+        setattr(group, name, value)
     return group
+
+
+def _refuse_move(group: WorkerGroup, endpoint: Endpoint) -> None:
+    group_id, endpoint_id = int(group.group_id), int(endpoint.endpoint_id)
+    siblings = [g for g in list_groups(int(group.account_id)) if int(g.endpoint_id) == endpoint_id]
+    if len(siblings) >= MAX_GROUPS:
+        raise conflict(f"an endpoint may have at most {MAX_GROUPS} worker groups")
+    now = time.time()
+    if any(w.is_live(now) for w in Worker.by_endpoint.query(int(group.endpoint_id),
+                                                             WorkersByEndpoint.group_id == group_id)):
+        raise conflict(f"worker group {group_id} has workers serving endpoint {int(group.endpoint_id)}: "
+                       "delete them before moving it, or create a group on the other endpoint")
 
 
 def delete_group(principal: Principal, group_id: int) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from chalicelib.core import validation as v
 from chalicelib.core.auth.credentials import endpoint_api_key
 from chalicelib.core.errors import bad_request, unauthorized
-from chalicelib.core.fleet import endpoints, worker_groups
+from chalicelib.core.fleet import endpoints, offer_query, worker_groups
 from chalicelib.core.fleet.endpoints import EndpointFields
 from chalicelib.core.fleet.routing import Routed
 from chalicelib.core.fleet.stats import METRICS
@@ -104,6 +104,10 @@ def group_fields(body: dict, *, partial: bool) -> dict[str, Any]:
         params = json.dumps(params, sort_keys=True)
     if not partial or not _keeps_search(params):
         fields["search_params"] = v.string({"search_params": params}, "search_params", "", max_len=4096)
+        try:
+            offer_query.parse(fields["search_params"])
+        except ValueError as error:
+            raise bad_request(f"'search_params' cannot be read: {error}") from None
     for name in worker_groups.TEXT_FIELDS:
         if body.get(name) is not None:
             fields[name] = v.string(body, name, max_len=4096) or None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.core.fleet import worker_groups
 from chalicelib.core.fleet.worker_groups import effective_knobs
 from chalicelib.core.store import Endpoint, Worker, WorkerGroup
 
@@ -70,7 +71,9 @@ def test_an_update_naming_one_field_changes_it_and_keeps_every_other_even_sent_a
 
 @pytest.mark.parametrize(("field", "bad"), [("min_load", -1), ("target_util", 0), ("cold_workers", 1.5),
                                              ("gpu_ram", "24"), ("perf_hint", 0), ("perf_hint", -2.0),
-                                             ("template_hash", 7), ("template_id", -3)])
+                                             ("template_hash", 7), ("template_id", -3),
+                                             ("search_params", "gpu_ram"), ("search_params", "gpu_name in []"),
+                                             ("search_params", '{"gpu_ram": {"gte": 24}')])
 def test_a_value_given_in_an_update_is_validated_as_on_create(api, field, bad):
     endpoint = api.endpoint("one")
     group_id = api.ok("POST", "/api/v0/autojobs/", {**SET, "endpoint_id": endpoint["id"]})["id"]
@@ -79,6 +82,35 @@ def test_a_value_given_in_an_update_is_validated_as_on_create(api, field, bad):
     assert status == 400 and f"'{field}'" in reply["msg"]
     assert api.call("POST", "/api/v0/autojobs/", {**SET, "endpoint_id": endpoint["id"], field: bad})[0] == 400
     assert _stored(api, group_id) == before
+
+
+def test_a_group_without_workers_moves_to_another_endpoint(api):
+    group = api.group(api.endpoint("one"))
+    other = api.endpoint("two")
+    row = api.ok("PUT", f"/api/v0/autojobs/{group['id']}/", {"endpoint_id": other["id"]})["result"]
+    assert row["endpoint_id"] == other["id"]
+    assert api.ok("GET", f"/api/v0/autojobs/{group['id']}/")["result"]["endpoint_id"] == other["id"]
+
+
+def test_a_group_with_workers_does_not_move_and_keeps_serving_its_endpoint(api):
+    endpoint, other = api.endpoint("one"), api.endpoint("two")
+    group = api.group(endpoint)
+    worker = api.ready_worker(group, url="http://10.1.2.3:5000/x")
+    status, reply = api.call("PUT", f"/api/v0/autojobs/{group['id']}/", {"endpoint_id": other["id"]})
+    assert status == 409 and "has workers" in reply["msg"], reply
+    assert api.ok("GET", f"/api/v0/autojobs/{group['id']}/")["result"]["endpoint_id"] == endpoint["id"]
+    listed = api.ok("POST", "/get_autogroup_workers/", {"id": group["id"]})
+    assert [w["id"] for w in listed] == [worker["id"]]
+
+
+def test_a_group_does_not_move_to_an_endpoint_with_the_most_groups(api, monkeypatch):
+    monkeypatch.setattr(worker_groups, "MAX_GROUPS", 2)
+    full, other = api.endpoint("full"), api.endpoint("other")
+    api.group(full), api.group(full)
+    group = api.group(other)
+    status, reply = api.call("PUT", f"/api/v0/autojobs/{group['id']}/", {"endpoint_id": full["id"]})
+    assert status == 409 and "at most 2 worker groups" in reply["msg"], reply
+    assert api.ok("GET", f"/api/v0/autojobs/{group['id']}/")["result"]["endpoint_id"] == other["id"]
 
 
 def test_an_empty_text_clears_it(api):
