@@ -91,8 +91,12 @@ class VastProvider:
         return data
 
     def search_offers(self, search_params: str, gpu_ram: float, limit: int = 20) -> list[Offer]:
+        try:
+            search = offer_query.parse(search_params)
+        except ValueError as error:  # stored before searches were checked when written
+            raise ProviderError(f"the group's search_params cannot be read: {error}") from None
         filters = {"verified": {"eq": True}, "rentable": {"eq": True}, "rented": {"eq": False},
-                   "gpu_ram": {"gte": gpu_ram}, **offer_query.parse(search_params)}
+                   "gpu_ram": {"gte": gpu_ram}, **search}
         query = {**filters, "order": [["score", "desc"]], "type": "ondemand", "limit": limit}
         rows = self._call("POST", "/api/v0/bundles/", body={"q": query, **query}).get("offers", [])
         return [Offer(int(r["id"]), float(r.get("dph_total") or 0), str(r.get("gpu_name") or ""),

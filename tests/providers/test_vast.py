@@ -48,6 +48,12 @@ def test_listing_follows_pages(fake):
     assert fake.calls.count("GET /api/v1/instances/") == 2  # 25 + 5
 
 
+def test_a_search_that_cannot_be_read_is_a_provider_error_naming_it_and_asks_nothing(fake):
+    with pytest.raises(ProviderError, match="search_params cannot be read: cannot read search term 'gpu_ram'"):
+        provider(fake).search_offers("gpu_ram", gpu_ram=16)
+    assert fake.calls == []
+
+
 def test_a_refused_key_is_reported_at_once_not_retried(fake):
     with pytest.raises(ProviderAuthError) as raised:
         provider(fake, key="wrong-key").search_offers("", gpu_ram=0)
