@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from typing import Any
 
 from chalicelib.core.errors import bad_request
@@ -77,6 +78,19 @@ def string(body: dict, name: str, default: Any = REQUIRED, *, max_len: int = 256
         raise bad_request(f"'{name}' must be a string of valid Unicode text")
     if not min_len <= len(value) <= max_len:
         raise bad_request(f"'{name}' must be {min_len} to {max_len} characters long")
+    return value
+
+
+def label(body: dict, name: str, default: Any = REQUIRED, *, max_len: int = 128) -> Any:
+    """A name people read (an account's, an endpoint's): 1 to `max_len` characters, no control
+    character, no whitespace at either end."""
+    value = string(body, name, default, min_len=1, max_len=max_len)
+    if value is None or value is default:
+        return value
+    if value.strip() != value:
+        raise bad_request(f"'{name}' must not start or end with whitespace")
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise bad_request(f"'{name}' must not hold control characters (tabs, newlines, NUL)")
     return value
 
 

@@ -22,13 +22,16 @@ def body(request: Request, *, allow_empty: bool = False) -> dict:
     return json_object(request.raw_body, allow_empty=allow_empty)
 
 
+def bearer_token(request: Request) -> str | None:
+    """The token from `Authorization: Bearer ...`."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 def bearer_key(request: Request) -> str | None:
-    """The key from `Authorization: Bearer ...`, else from the `api_key` query parameter."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return (request.query_params or {}).get("api_key")
+    """The key from `Authorization: Bearer ...`, else from the `api_key` query parameter (as
+    Vast's clients send it)."""
+    return bearer_token(request) or (request.query_params or {}).get("api_key")
 
 
 def account(request: Request) -> Principal:

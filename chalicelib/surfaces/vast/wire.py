@@ -55,10 +55,7 @@ def _with_aliases(body: dict) -> dict:
 
 
 def _endpoint_name(body: dict, *, required: bool) -> str | None:
-    name = v.string(body, "endpoint_name", v.REQUIRED if required else None, min_len=1, max_len=128)
-    if name is not None and name.strip() != name:
-        raise bad_request("'endpoint_name' must not start or end with whitespace")
-    return name
+    return v.label(body, "endpoint_name", v.REQUIRED if required else None)
 
 
 def new_endpoint(body: dict) -> EndpointFields:

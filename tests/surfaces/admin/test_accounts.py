@@ -17,6 +17,10 @@ from tests.surfaces.admin.routes import ADMIN_TOKEN
     pytest.param({"name": 5}, id="name a number"),
     pytest.param({"name": ""}, id="name empty"),
     pytest.param({"name": "x" * 129}, id="name too long"),
+    pytest.param({"name": "   "}, id="name only spaces"),
+    pytest.param({"name": " padded"}, id="name with a leading space"),
+    pytest.param({"name": "a\nb"}, id="name with a newline"),
+    pytest.param({"name": "a\x00b"}, id="name with a NUL"),
 ])
 def test_a_bad_account_name_is_a_400_naming_it_and_creates_no_account(world, changes):
     world.rejects("create account", names="'name'", changes=changes)
@@ -32,6 +36,13 @@ def test_the_admin_api_is_off_with_a_403_while_admin_token_hash_is_not_set(api, 
     for token in (ADMIN_TOKEN, None, api.key):
         status, reply = api.call("POST", "/admin/accounts/", {"name": "intruder"}, key=token)
         ADMIN.check(status, reply, 403, "admin_disabled", "ADMIN_TOKEN_HASH")
+    assert stored() == before
+
+
+def test_the_admin_token_is_never_taken_from_the_query_string(world):
+    before = stored()
+    status, reply = world.api.call("POST", f"/admin/accounts/?api_key={ADMIN_TOKEN}", {"name": "by url"}, key=None)
+    ADMIN.check(status, reply, 401, "unauthorized", "admin token")
     assert stored() == before
 
 
