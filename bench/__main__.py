@@ -200,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         for path in write_shapes(args.out, args.seed):
             print(path)
         return 0
-    unknown = set(args.policies.split(",")) - set(POLICIES + EXTRA_POLICIES)
+    policies = tuple(dict.fromkeys(args.policies.split(",")))  # each once, in the order given
+    unknown = set(policies) - set(POLICIES + EXTRA_POLICIES)
     if unknown:
         parser.error(f"unknown policies {sorted(unknown)}; choose from {', '.join(POLICIES + EXTRA_POLICIES)}")
     if not args.traces.is_dir() or not any(args.traces.glob("*.csv")):
@@ -212,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(set(seeds)) != len(seeds):
         parser.error(f"--seeds {args.seeds}: each seed once")
     try:
-        rows = run(args.traces, args.scenario, args.out, seeds, tuple(args.policies.split(",")), args.sweep)
+        rows = run(args.traces, args.scenario, args.out, seeds, policies, args.sweep)
     except (OSError, InputError) as e:
         parser.exit(2, f"python -m bench: error: {e}\n")
     print(markdown([r for r in rows if "setting" not in r]) + ("\n" + cost_table(rows) if args.sweep else ""))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 SLO_BAR, COST_BAR = 0.99, 1.3
 NOT_COMPETING = ("production", "production-unrated", "clairvoyant")
+RESULT_FIELDS = {"trace", "policy", "slo_attainment", "cost_vs_clairvoyant"}
 
 
 def check(rows: list[dict]) -> list[dict]:
@@ -23,8 +24,9 @@ def check(rows: list[dict]) -> list[dict]:
         if production is None:
             continue
         others = [r for r in mine if r["policy"] not in NOT_COMPETING and r["cost_vs_clairvoyant"] is not None]
-        better = [r for r in others if r["slo_attainment"] >= production["slo_attainment"]
-                  and r["cost_vs_clairvoyant"] <= production["cost_vs_clairvoyant"]]
+        ours_cost = production["cost_vs_clairvoyant"]  # None when the clairvoyant costs nothing (no load)
+        better = [r for r in others if ours_cost is not None and r["slo_attainment"] >= production["slo_attainment"]
+                  and r["cost_vs_clairvoyant"] <= ours_cost]
         at_99 = {r["policy"]: r["cost_at_99"] for r in others if "cost_at_99" in r and "setting" not in r}
         reached = [cost for cost in at_99.values() if cost is not None]
         ours = production.get("cost_at_99")
@@ -53,11 +55,17 @@ def markdown(verdicts: list[dict]) -> str:
             ours = "none" if v["cost_at_99"] is None else f"{v['cost_at_99']:.2f}"
             best = "none" if v["best_baseline_at_99"] is None else f"{v['best_baseline_at_99']:.2f}"
             at_99 = f"{ours}, {best}" + (" (lowest)" if v["lowest_at_99"] else "")
-        lines.append(f"| {v['trace']} | {100 * v['slo_attainment']:.2f}%{worst} | {v['cost_vs_clairvoyant']:.2f} "
+        ratio = "n/a" if v["cost_vs_clairvoyant"] is None else f"{v['cost_vs_clairvoyant']:.2f}"
+        lines.append(f"| {v['trace']} | {100 * v['slo_attainment']:.2f}%{worst} | {ratio} "
                      f"| {'yes' if v['meets_bar'] else 'no'} | {at_99} | {', '.join(v['beaten_by']) or 'none'} |")
     return "\n".join(lines) + "\n"
 
 
 def main(paths: list[Path]) -> str:
-    rows = [row for path in paths for row in json.loads(Path(path).read_text())]
+    rows = []
+    for path in paths:
+        read = json.loads(Path(path).read_text())
+        if not isinstance(read, list) or not all(isinstance(r, dict) and RESULT_FIELDS <= r.keys() for r in read):
+            raise ValueError(f"{path}: not the results.json of python -m bench run")
+        rows += read
     return markdown(check(rows))

@@ -1,7 +1,8 @@
 """The clairvoyant reference: the near-limit no online policy can beat.
 
 It knows the whole future load and each worker's load time, so it holds exactly
-ceil(load / perf) workers serving at every moment, launching each one its load time
+ceil(load / perf) workers serving at every moment (at most max_workers: work beyond what they
+serve is late, and none other), launching each one its load time
 ahead (with a warm start, those the first step needs are serving already); between two
 busy stretches of the same worker it keeps it running, stops it (restarting it just in
 time) or destroys it (relaunching ahead), whichever is cheapest for that gap. No work ever
@@ -9,20 +10,23 @@ waits. Computed, not simulated.
 """
 from __future__ import annotations
 
-import math
-
 from bench.simulator import Result
-from bench.traces import Scenario, Trace
+from bench.traces import Scenario, Trace, workers_for
 
 
 def clairvoyant(trace: Trace, scenario: Scenario) -> Result:
     price, stopped_price = scenario.price_per_hour / 3600, scenario.stopped_price_per_hour / 3600
     launch_cost = scenario.load_median_s * price
     restart_cost = scenario.start_from_stopped_s * price
-    need = [math.ceil(load / scenario.max_perf - 1e-9) for load in trace.loads]
+    need = [min(workers_for(load, scenario.max_perf), scenario.max_workers) for load in trace.loads]
     result = Result(trace.name, "clairvoyant", arrived=sum(trace.loads) * trace.step_s)
-    result.within_slo = result.arrived
-    result.waits = {0: result.arrived}
+    most = scenario.max_workers * scenario.max_perf
+    for i, load in enumerate(trace.loads):
+        if load > most:
+            minute = int(i * trace.step_s // 60)
+            result.missed[minute] = result.missed.get(minute, 0.0) + (load - most) * trace.step_s
+    result.within_slo = result.arrived - sum(result.missed.values())
+    result.waits = {0: result.within_slo}
     result.peak_workers = max(need, default=0)
     for slot in range(1, result.peak_workers + 1):
         busy, start = [], None

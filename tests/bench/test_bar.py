@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bench import bar
 from bench.__main__ import main
 
@@ -45,3 +47,23 @@ def test_a_baseline_cheaper_at_99_is_said_and_an_unswept_run_says_so(tmp_path, c
     table = capsys.readouterr().out.splitlines()
     assert table[2] == "| day | 99.20% (99.00%) | 1.20 | yes | 1.10, 1.50 (lowest) | static at 0.9 |"
     assert table[3] == "| other | 99.00% | 1.00 | yes | not swept | none |"
+
+
+def test_a_trace_without_load_has_no_ratio_and_nothing_beats_it(capsys, tmp_path):
+    idle = [row("production", 1.0, None, trace="idle"), row("static", 1.0, None, trace="idle")]
+    (verdict,) = bar.check(idle)
+    assert verdict["beaten_by"] == [] and verdict["meets_bar"]
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(idle))
+    assert main(["bar", str(path)]) == 0
+    assert "| idle | 100.00% | n/a | yes | not swept | none |" in capsys.readouterr().out
+
+
+def test_a_file_that_is_no_results_json_is_refused_by_name(tmp_path, capsys):
+    for text in ('{"a": 1}', "[1]", '[{"trace": "t"}]'):
+        path = tmp_path / "results.json"
+        path.write_text(text)
+        with pytest.raises(SystemExit) as exited:
+            main(["bar", str(path)])
+        assert exited.value.code == 2
+        assert "not the results.json of python -m bench run" in capsys.readouterr().err

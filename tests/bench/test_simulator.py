@@ -51,6 +51,19 @@ def test_the_clairvoyant_pays_for_need_plus_cheapest_gaps():
     assert (result.launches, result.cold_starts, result.slo_attainment) == (1, 1, 1.0)
 
 
+def test_the_clairvoyant_holds_at_most_max_workers_and_the_work_beyond_them_is_late():
+    trace = Trace("over", 10, (150.0,) * 6)  # 60 s at 150 units/s: 15 workers' worth, 10 allowed
+    result = clairvoyant(trace, SCENARIO)
+    assert (result.peak_workers, result.launches) == (10, 10)
+    assert result.slo_attainment == pytest.approx(100 / 150)
+    assert result.late_before(60) == pytest.approx(50 / 150)
+
+
+def test_the_clairvoyant_serves_any_load_with_a_worker_and_a_huge_one_at_once():
+    assert clairvoyant(Trace("tiny", 10, (1e-9,) * 6), SCENARIO).peak_workers == 1
+    assert clairvoyant(Trace("huge", 10, (1e9,) * 6), SCENARIO).peak_workers == 10  # not 1e8 slots
+
+
 WARM = dataclasses.replace(SCENARIO, warm_start=True)
 
 

@@ -1,10 +1,15 @@
 """The benchmark reads traces it has never seen: what it accepts, and what it refuses by name."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from bench.__main__ import main, markdown
 from bench.traces import InputError, Scenario, Trace
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path, text, name="t.csv", encoding="utf-8"):
@@ -34,10 +39,56 @@ def test_a_spreadsheet_export_with_a_bom_and_crlf_reads_the_same(tmp_path):
     ("t_s,load\n0,1\ninf,1\n", "t.csv:3: t_s must be a finite number"),
     ("t_s,load\n0,1\n10,1\n30,1\n", "row 3 is at t_s=30; rows must be evenly spaced by 10 s"),
     ("t_s,load\n10,1\n0,1\n", "t_s must increase"),
+    ("t_s,load\n0,1\n0.5,1\n", "steps must be whole seconds"),
+    ("t_s,load\n0,1\n1.5,1\n", "steps must be whole seconds"),
+    ("t_s,load\n0,1\n10,\x00\n", "t.csv"),
 ])
 def test_a_malformed_trace_is_refused_with_its_problem(tmp_path, text, problem):
     with pytest.raises(InputError, match=problem):
         Trace.load(write(tmp_path, text))
+
+
+def test_a_trace_that_is_not_utf8_is_refused_as_such(tmp_path):
+    for encoding, text in (("latin-1", "t_s,load\n0,1\n10,2 \u00e9\n"), ("utf-16", "t_s,load\n0,1\n")):
+        with pytest.raises(InputError, match="t.csv: not UTF-8 text"):
+            Trace.load(write(tmp_path, text, encoding=encoding))
+
+
+SCENARIO = {"step_s": 10, "worker": {"max_perf": 10.0, "max_perf_spread": 0.2,
+            "load_time_s": {"median": 180, "sigma": 0.5, "max": 900}, "start_from_stopped_s": 20,
+            "launch_failure_rate": 0.03, "mean_time_between_failures_h": 12, "price_per_hour": 1.5,
+            "stopped_price_per_hour": 0.05, "stopped_start_unavailable_rate": 0.1},
+            "slo": {"target_queue_time_s": 10}, "limits": {"max_workers": 60}}
+
+
+@pytest.mark.parametrize(("where", "value", "problem"), [
+    (("worker", "max_perf"), "10", "worker.max_perf must be a number, not '10'"),
+    (("worker", "max_perf"), None, "worker.max_perf must be a number"),
+    (("worker", "max_perf"), 0, r"worker.max_perf must be within \(0, inf\]"),
+    (("worker", "price_per_hour"), -1.5, "worker.price_per_hour must be within"),
+    (("worker", "price_per_hour"), float("nan"), "worker.price_per_hour must be a number"),
+    (("worker", "mean_time_between_failures_h"), float("inf"), "must be finite"),
+    (("worker", "max_perf_spread"), 2, r"worker.max_perf_spread must be within \[0, 1\)"),
+    (("worker", "load_time_s", "median"), 0, "worker.load_time_s.median must be within"),
+    (("worker", "launch_failure_rate"), 1, "worker.launch_failure_rate must be within"),
+    (("slo", "target_queue_time_s"), 0, "slo.target_queue_time_s must be within"),
+    (("limits", "max_workers"), 0, "limits.max_workers must be within"),
+    (("limits", "max_workers"), 2.7, "limits.max_workers must be a whole number"),
+    (("limits", "max_workers"), True, "limits.max_workers must be a number"),
+])
+def test_a_scenario_value_out_of_its_range_is_refused_by_name(tmp_path, where, value, problem):
+    raw = json.loads(json.dumps(SCENARIO))
+    parent = raw
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = value
+    with pytest.raises(InputError, match=problem):
+        Scenario.load(write(tmp_path, json.dumps(raw), "scenario.json"))
+
+
+def test_the_shared_scenarios_are_read():
+    for path in ("../shared/traces/scenario.json", "../shared/traces-real/scenario.json"):
+        assert Scenario.load(ROOT / path).max_workers == 60
 
 
 def test_a_scenario_missing_a_field_is_refused_by_name(tmp_path):
