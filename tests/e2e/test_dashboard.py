@@ -175,3 +175,67 @@ def test_a_phone_width_needs_no_sideways_scrolling(make_run, browser, view):
         watched.page.screenshot(path=str(SHOTS / "endpoint-phone.png"), full_page=True)
     assert watched.sideways_overflow() == 0
     assert watched.errors == [] and watched.failed_calls == []
+
+
+def test_a_card_follows_its_endpoints_new_name_and_state(make_run, browser):
+    auth = {"Authorization": f"Bearer {KEY}"}
+    endpoint_id = requests.post(f"{make_run.url}/api/v0/endptjobs/", json={"endpoint_name": "before-rename"},
+                                headers=auth, timeout=10).json()["result"]
+    try:
+        watched = Watched.open(browser)
+        page = watched.page
+        sign_in(watched, make_run.url)
+        card = page.locator(f"article[data-endpoint='{endpoint_id}']")
+        expect(card.get_by_role("link")).to_have_text("before-rename")
+        requests.put(f"{make_run.url}/api/v0/endptjobs/{endpoint_id}/", headers=auth, timeout=10,
+                     json={"endpoint_name": "after-rename", "endpoint_state": "suspended"}).raise_for_status()
+        expect(card.get_by_role("link")).to_have_text("after-rename", timeout=15_000)
+        expect(card.locator(".state")).to_have_text("suspended")
+        assert watched.errors == []
+    finally:
+        requests.delete(f"{make_run.url}/api/v0/endptjobs/{endpoint_id}/", headers=auth, timeout=10)
+
+
+def test_one_endpoints_history_failing_leaves_the_others_drawn_and_says_which(make_run, browser):
+    login = requests.post(f"{make_run.url}/auth.login", auth=(CLEARML["LOCAL_CLEARML_ACCESS_KEY"],
+                                                              CLEARML["LOCAL_CLEARML_SECRET_KEY"]), timeout=10)
+    auth = {"Authorization": f"Bearer {login.json()['data']['token']}"}
+    long_url = "http://10.0.0.7:8080/serve/" + "long" * 490  # near the 2,048 characters ClearML takes
+    for container, url in (("c-failing", "http://10.0.0.6:8080/serve/failing"), ("c-long", long_url)):
+        report = {"container_id": container, "endpoint_name": container, "model_name": "m", "endpoint_url": url,
+                  "requests_num": 1, "requests_min": 1.0, "latency_ms": 5}
+        requests.post(f"{make_run.url}/serving.container_status_report", json=report, headers=auth,
+                      timeout=10).raise_for_status()
+    watched = Watched.open(browser, width=1280, height=900)
+    page = watched.page
+    page.route(re.compile(r".*/api/v0/serving/history/.*failing.*"), lambda route: route.fulfill(
+        status=400, json={"success": False, "error": "invalid_args", "msg": "broken on purpose"}))
+    sign_in(watched, make_run.url)
+    page.get_by_role("link", name="Serving").click()
+    failing = page.locator("article.serving", has=page.get_by_role("heading", name="c-failing"))
+    expect(failing).to_contain_text("Its history could not be read: broken on purpose", timeout=15_000)
+    for name in ("sentiment", "c-long"):  # one point only, for c-long
+        drawn_here = page.locator("article.serving", has=page.get_by_role("heading", name=name)).locator(DRAWN)
+        expect(drawn_here.first).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("status")).to_have_text(re.compile("^Updated"))
+    assert watched.sideways_overflow() == 0  # the long url wraps in its cell at a desktop's width
+    assert [e for e in watched.errors if "status of 400" not in e] == []  # the browser logs the refused history
+
+
+def test_signing_out_leaves_nothing_of_the_account_in_the_page(make_run, browser):
+    watched = Watched.open(browser)
+    page = watched.page
+    sign_in(watched, make_run.url)
+    page.get_by_role("link", name="demo").click()
+    expect(page).to_have_title(re.compile("demo"))
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("API key")).to_be_visible()
+    expect(page).to_have_title("GPU control plane")
+    assert page.evaluate("document.getElementById('view').childElementCount") == 0
+    assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_a_key_no_header_can_carry_is_refused_as_such(make_run, browser):
+    watched = Watched.open(browser)
+    sign_in(watched, make_run.url, key="\u043a\u043b\u044e\u0447-0123456789")
+    expect(watched.page.get_by_role("alert")).to_contain_text("holds characters no API key has")

@@ -16,7 +16,7 @@ from chalice import Blueprint, Response
 from chalicelib.core.auth.credentials import authenticate
 from chalicelib.core.bench import metrics, pods, runs
 from chalicelib.core.errors import ApiError, unauthorized
-from chalicelib.surfaces.edge import answering_errors, bearer_key
+from chalicelib.surfaces.edge import answering_errors, bearer_key, bearer_token
 from chalicelib.surfaces.mlbench import wire
 from chalicelib.surfaces.mlbench.envelope import error_body
 
@@ -25,12 +25,14 @@ CHALLENGE = {"WWW-Authenticate": 'Basic realm="mlbench", charset="UTF-8"'}
 
 
 def _answering(view):
-    """Errors in the envelope; a 401 also says how to authenticate."""
+    """Errors in the envelope; a 401 also says how to authenticate, unless the caller sent a
+    Bearer key (a browser would ask its user for a password the page never needs)."""
     wrapped = answering_errors(error_body)(view)
 
     def with_challenge(*args, **kwargs):
         response = wrapped(*args, **kwargs)
-        if isinstance(response, Response) and response.status_code == 401:
+        bearer = bearer_token(mlbench_api.current_request) is not None
+        if isinstance(response, Response) and response.status_code == 401 and not bearer:
             response.headers = {**(response.headers or {}), **CHALLENGE}
         return response
     with_challenge.__name__ = view.__name__

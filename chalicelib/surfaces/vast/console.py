@@ -70,7 +70,7 @@ def serving() -> dict:
 @_route("/api/v0/serving/history", ["GET"])
 def serving_history() -> dict:
     principal = account(vast_api.current_request)
-    url = v.string(_query(), "url", min_len=1, max_len=1024)
+    url = v.string(_query(), "url", min_len=1, max_len=2048)
     names = tuple(n for n in _query().get("metrics", ",".join(SERVING_CHARTS)).split(",") if n)
     unknown = [n for n in names if n not in charts.METRICS]
     if unknown or not names:

@@ -121,6 +121,12 @@ def test_a_wrong_basic_password_is_a_401_with_a_message_and_a_challenge(api):
     assert response.headers["WWW-Authenticate"].startswith("Basic")
 
 
+def test_a_refused_bearer_key_is_a_401_without_a_challenge_a_browser_would_prompt_for(api):
+    response = api.client.http.get("/api/runs/", headers={"Authorization": "Bearer not-a-key-0123456789"})
+    assert response.status_code == 401 and response.json_body["message"]
+    assert "WWW-Authenticate" not in response.headers
+
+
 def test_another_accounts_runs_are_never_seen_nor_changed(bench, other_api):
     assert ok(other_api, "GET", "/api/runs/") == []
     for method, body in (("GET", None), ("PATCH", {"state": "failed"}), ("DELETE", None)):

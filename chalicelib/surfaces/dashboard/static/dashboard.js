@@ -19,7 +19,9 @@
   }
 
   async function call(path, { method = "GET", body } = {}) {
-    const headers = { Authorization: `Bearer ${sessionStorage.getItem(KEY) || ""}` };
+    const key = sessionStorage.getItem(KEY) || "";
+    if (/[^\x20-\x7e]/.test(key)) throw new ApiError(401, "that key holds characters no API key has (only ASCII letters, digits and symbols)");
+    const headers = { Authorization: `Bearer ${key}` };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let reply;
     try {
@@ -59,7 +61,19 @@
   const money = (v) => `$${Number(v || 0).toFixed(2)}/h`;
   const percent = (v) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed(1)}%`);
   const clock = (t) => new Date(t * 1000).toLocaleTimeString("en-GB", { hour12: false });
-  const stamp = (t) => new Date(t * 1000).toLocaleString("en-GB", { hour12: false, dateStyle: "short", timeStyle: "medium" });
+  const pad = (n) => String(n).padStart(2, "0");
+  const day = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const hhmm = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  /** Every time on the page, in this browser's zone: 2026-12-07 17:01:42 (a date string as the APIs give it, or seconds). */
+  const stamp = (t) => {
+    const d = typeof t === "string" ? new Date(t) : new Date(t * 1000);
+    return Number.isNaN(d.getTime()) ? (t || "–") : `${day(d)} ${hhmm(d)}:${pad(d.getSeconds())}`;
+  };
+  /** A time axis's ticks in the same spelling: the time within a day, the date across days. */
+  const ticks = (u, values) => {
+    const span = u.scales.x.max - u.scales.x.min;
+    return values.map((t) => { const d = new Date(t * 1000); return span > 2 * 86400 ? day(d) : span > 20 * 3600 ? `${day(d).slice(5)} ${hhmm(d)}` : hhmm(d); });
+  };
   const now = () => Date.now() / 1000;
 
   function duration(seconds) {
@@ -99,8 +113,9 @@
         width: width(), height,
         series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2,
           fill: s.fill ? `${s.color}22` : undefined, value: (u, v) => number(v, 2) }))],
-        scales: { x: { time: true } },
-        axes: [{ stroke: "#555" }, { stroke: "#555", size: 48 }],
+        // One point (or one moment) spans nothing: show the half hour around it.
+        scales: { x: { time: true, range: (u, min, max) => (min === max ? [min - 1800, max + 1800] : [min, max]) } },
+        axes: [{ stroke: "#555", values: ticks }, { stroke: "#555", size: 48 }],
         legend: { live: true },
         cursor: { drag: { x: false, y: false } },
       }, data, box);
@@ -142,10 +157,10 @@
       const facts = h("dl", { class: "facts" });
       const plot = chart(`load-${e.id}`, "Load and capacity, last hour (work units/s)",
         [{ label: "load", color: COLORS.load, fill: true }, { label: "capacity", color: COLORS.capacity }], { height: 120 });
-      const el = h("article", { class: "card", "data-endpoint": e.id },
-        h("h2", {}, h("a", { href: `#/endpoints/${e.id}` }, e.endpoint_name), " ", h("span", { class: "state" }, e.endpoint_state)),
-        facts, plot.el);
-      return { el, facts, plot };
+      const name = h("a", { href: `#/endpoints/${e.id}` });
+      const state = h("span", { class: "state" });
+      const el = h("article", { class: "card", "data-endpoint": e.id }, h("h2", {}, name, " ", state), facts, plot.el);
+      return { el, name, state, facts, plot };
     }
 
     return {
@@ -164,6 +179,8 @@
           seen.add(e.id);
           let c = cards.get(e.id);
           if (!c) { c = card(e); cards.set(e.id, c); list.append(c.el); }
+          c.name.textContent = e.endpoint_name;
+          c.state.textContent = e.endpoint_state;
           c.facts.replaceChildren(
             h("div", {}, h("dt", {}, "Workers"), h("dd", {}, badges(e.workers))),
             h("div", {}, h("dt", {}, "Load / capacity now"), h("dd", {}, `${number(e.curload)} / ${number(e.capacity)}`)),
@@ -257,23 +274,35 @@
       async refresh() {
         const data = await call("api/v0/serving/");
         endpoints.fill(data.endpoints.map((e) => [e.endpoint || "–", e.model || "–", e.url, String(e.instances), number(e.requests, 0),
-          number(e.requests_min, 2), number(e.latency_ms, 0), duration(e.uptime_sec), e.last_update || "–"]));
-        loading.fill(data.loading.map((c) => [c.id, c.endpoint || "–", c.model || "–", duration(c.age_sec), c.last_update || "–"]));
+          number(e.requests_min, 2), number(e.latency_ms, 0), duration(e.uptime_sec), e.last_update ? stamp(e.last_update) : "–"]));
+        loading.fill(data.loading.map((c) => [c.id, c.endpoint || "–", c.model || "–", duration(c.age_sec), c.last_update ? stamp(c.last_update) : "–"]));
+        // Each endpoint's history on its own: one that fails leaves the others drawn.
         const histories = await Promise.all(data.endpoints.map((e) =>
-          call(`api/v0/serving/history/?seconds=3600&url=${encodeURIComponent(e.url)}`)));
+          call(`api/v0/serving/history/?seconds=3600&url=${encodeURIComponent(e.url)}`).catch((error) => error)));
         const seen = new Set();
-        data.endpoints.forEach((e, i) => {
+        for (const [i, e] of data.endpoints.entries()) {
           seen.add(e.url);
           let entry = byUrl.get(e.url);
           if (!entry) {
             const plots = SERVING_CHARTS.map(([name, label]) => [name, chart(`serving-${name}`, label, [{ label, color: COLORS.rate }], { height: 130 })]);
-            const el = h("article", { class: "serving" }, h("h3", {}, `${e.endpoint || e.url}`), h("div", { class: "charts" }, plots.map(([, c]) => c.el)));
-            entry = { el, plots };
+            const title = h("h3", {});
+            const problem = h("p", { class: "error", hidden: true });
+            const el = h("article", { class: "serving" }, title, problem, h("div", { class: "charts" }, plots.map(([, c]) => c.el)));
+            entry = { el, title, problem, plots };
             byUrl.set(e.url, entry);
             chartsBox.append(el);
           }
-          for (const [name, c] of entry.plots) c.update(histories[i][name].dates, histories[i][name].values);
-        });
+          entry.title.textContent = e.endpoint || e.url;
+          const history = histories[i];
+          if (history instanceof Error) {
+            if (history.status === 401) throw history; // signed out: as any other read
+            entry.problem.textContent = `Its history could not be read: ${history.message}`;
+            entry.problem.hidden = false;
+            continue;
+          }
+          entry.problem.hidden = true;
+          for (const [name, c] of entry.plots) c.update(history[name].dates, history[name].values);
+        }
         for (const [url, entry] of byUrl) {
           if (!seen.has(url)) { entry.plots.forEach(([, c]) => c.destroy()); entry.el.remove(); byUrl.delete(url); }
         }
@@ -298,7 +327,7 @@
         const [all, podList] = await Promise.all([call("api/runs/"), call("api/pods/")]);
         all.sort((a, b) => b.id - a.id);
         runs.fill(all.map((r) => [String(r.id), r.name, h("span", { class: `badge r-${r.state}` }, r.state), String(r.num_workers),
-          r.created_at || "–", r.finished_at || "–", h("a", { href: `#/benchmarks/${r.id}`, "aria-label": `metrics of run ${r.id}` }, "show")]));
+          r.created_at ? stamp(r.created_at) : "–", r.finished_at ? stamp(r.finished_at) : "–", h("a", { href: `#/benchmarks/${r.id}`, "aria-label": `metrics of run ${r.id}` }, "show")]));
         pods.fill(podList.map((p) => [p.name, p.phase, p.ip || "–", p.labels]));
         const run = all.find((r) => String(r.id) === selected) || all[0];
         if (!run) { heading.textContent = "Run metrics"; chartsBox.replaceChildren(h("p", { class: "empty" }, "No run to show.")); return; }
@@ -404,6 +433,8 @@
     if (current) current.destroy();
     current = null;
     clearTimeout(timer);
+    $("#view").replaceChildren(); // nothing of the account stays in the page
+    document.title = "GPU control plane";
     showSignIn(message);
   }
 
