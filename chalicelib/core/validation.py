@@ -146,6 +146,6 @@ def query_integer(params: dict | None, name: str, default: int, **bounds: Any) -
 
 def path_id(raw: str, name: str = "id") -> int:
     """An integer id from a URL path segment."""
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 15:
-        raise bad_request(f"'{name}' in the path must be a positive integer")
+    if not (raw.isascii() and raw.isdigit()) or len(raw.lstrip("0")) > 16 or int(raw) > LARGEST:
+        raise bad_request(f"'{name}' in the path must be a whole number from 0 to {LARGEST:g}")
     return int(raw)

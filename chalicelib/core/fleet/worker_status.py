@@ -111,7 +111,7 @@ def next_state(worker: Worker, report: Report, now: float) -> Transition:
         "status": status,
         "error_msg": report.error_msg,
         "cur_load": load,
-        "cur_load_rolling_avg": avg + smoothing * (load - avg),
+        "cur_load_rolling_avg": _settled(avg + smoothing * (load - avg)),
         "max_perf": max_perf,
         "queue_load": queue,
         "reqs_working": working,
@@ -135,11 +135,21 @@ def next_state(worker: Worker, report: Report, now: float) -> Transition:
     # Counters others move are only added to: what was routed here before it was read is now
     # in the worker's own numbers; finished requests fade out over RELIABILITY_WINDOW_S.
     fade = 1 - math.exp(-span / RELIABILITY_WINDOW_S)
-    added = {"routed_load": -float(worker.routed_load or 0), "routed_requests": -float(worker.routed_requests or 0),
-             "ok_count": -fade * float(worker.ok_count or 0), "failed_count": -fade * float(worker.failed_count or 0)}
+    # What was routed is taken back exactly (DynamoDB adds decimals exactly: nothing is left
+    # over); the fading counts are rounded.
+    routed = {"routed_load": -float(worker.routed_load or 0), "routed_requests": -float(worker.routed_requests or 0)}
+    faded = {"ok_count": -fade * float(worker.ok_count or 0), "failed_count": -fade * float(worker.failed_count or 0)}
+    added = {k: val for k, val in routed.items() if val}
+    added |= {k: round(val, 6) for k, val in faded.items() if round(val, 6)}
     capacity_s = max_perf * span if status in SERVING else 0.0
-    return Transition(changes, {k: round(val, 6) for k, val in added.items() if round(val, 6)},
+    return Transition(changes, added,
                       work=load * span, capacity_s=capacity_s, reqs=float(new_reqs), span_s=span if last else 0.0)
+
+
+def _settled(average: float) -> float:
+    """0 once below a millionth: an idle worker's average decays geometrically, and DynamoDB
+    holds no non-zero number below 1e-130 (some five hours of idle reports)."""
+    return average if abs(average) >= 1e-6 else 0.0
 
 
 def lifecycle_change(worker: Worker, step: Transition) -> tuple[str, str] | None:
@@ -165,8 +175,11 @@ def authenticate_worker(worker_id: int, mtoken: str, now: float) -> Worker:
         worker = Worker.get(hash_secret(mtoken), consistent_read=True)
     except Worker.DoesNotExist:
         raise unauthorized(_NOT_AUTHORISED) from None
-    if worker_id not in (int(worker.worker_id), int(worker.instance_id or -1)) or not worker.is_live(now):
+    if worker_id not in (int(worker.worker_id), int(worker.instance_id or -1)):
         raise unauthorized(_NOT_AUTHORISED)
+    if not worker.is_live(now):  # its own mtoken: it may be told why
+        raise unauthorized(f"worker {worker_id} expired: no report for over {settings.worker_timeout_s():g} s; "
+                           "register it again")
     return worker
 
 

@@ -124,9 +124,12 @@ def put_back(worker: Worker, status: str) -> None:
 
 
 def mark_stopped(worker: Worker, now: float) -> None:
-    """Its machine stopped: kept STOPPED for STOPPED_RETENTION, nothing routed to it is owed."""
+    """Its machine stopped: kept STOPPED for STOPPED_RETENTION, nothing routed to it is owed, and
+    nothing arrives at it (its last report's load and rates no longer count in the stats)."""
     update_existing(worker, [Worker.status.set(Status.STOPPED), Worker.routed_load.set(0),
                              Worker.routed_requests.set(0), Worker.withdrawn_at.remove(),
+                             Worker.cur_load.set(0), Worker.req_rate.set(0), Worker.queue_load.set(0),
+                             Worker.reqs_working.set(0),
                              Worker.expires_at.set(epoch(now + settings.stopped_retention_s()))])
 
 

@@ -17,6 +17,9 @@ from chalicelib.core.fleet.worker_status import Report
 from chalicelib.core.fleet.workers import Status
 from chalicelib.core.store import ApiKey, Endpoint, Event, Worker, WorkerGroup
 
+# The pyworker sends its whole backlog of finished requests each second and drops it only on
+# a 2xx: a backlog from minutes of outage is taken whole (API Gateway's 10 MB body bounds it).
+MAX_FINISHED = 200_000
 ALIASES = {"min_workers": "cold_workers"}  # Vast's newer name -> the stored one
 # What the vastai CLI appends to every search, and sends alone when --search_params is not given.
 CLI_DEFAULT_SEARCH = frozenset({"verified=True", "rentable=True", "rented=False"})
@@ -114,9 +117,9 @@ def group_fields(body: dict, *, partial: bool) -> dict[str, Any]:
 
 
 def _keeps_search(params: object) -> bool:
-    """On an update, no search given: absent, null, empty, or only what the CLI adds to every
-    search (it sends that when --search_params is not given)."""
-    return params is None or (isinstance(params, str) and set(params.split()) <= CLI_DEFAULT_SEARCH)
+    """On an update, no search given: absent, null, empty, or exactly what the CLI adds to every
+    search (it sends that alone when --search_params is not given)."""
+    return params is None or (isinstance(params, str) and sorted(params.split()) in ([], sorted(CLI_DEFAULT_SEARCH)))
 
 
 def group_endpoint(body: dict, *, required: bool) -> dict[str, Any]:
@@ -212,7 +215,7 @@ def finished_requests(body: dict) -> tuple[int, str, list[bool]]:
     """A `/delete_requests/` body: (worker id, mtoken, whether each finished request succeeded)."""
     worker_id = v.integer(body, "worker_id")
     mtoken = _mtoken(body)
-    requests = v.object_list(body, "requests")
+    requests = v.object_list(body, "requests", max_items=MAX_FINISHED)
     outcomes = [v.boolean(r, "success", False) for r in requests]
     for r in requests:
         v.integer(r, "request_idx", None)

@@ -69,3 +69,19 @@ def test_a_report_takes_what_was_routed_before_it_was_read_out_of_the_counters_r
     worker = a_worker(last_report_at=100.0, loaded_at=1.0, routed_load=30.0, routed_requests=3)
     added = next_state(worker, Report(1, "t", arrived_amount=30.0), now=105.0).added
     assert (added["routed_load"], added["routed_requests"]) == (-30.0, -3.0)
+
+
+def test_an_idle_workers_rolling_average_reaches_zero_and_never_a_number_dynamodb_refuses():
+    worker, now = a_worker(last_report_at=0.0, loaded_at=1.0, cur_load_rolling_avg=1.0), 0.0
+    for _ in range(4000):  # 11 hours of idle reports every 10 s
+        now += 10
+        average = next_state(worker, Report(1, "t", arrived_rate=0.0), now).changes["cur_load_rolling_avg"]
+        assert average == 0 or average >= 1e-6
+        worker.cur_load_rolling_avg, worker.last_report_at = average, now
+    assert worker.cur_load_rolling_avg == 0
+
+
+def test_what_was_routed_is_taken_back_exactly_however_many_decimals_its_cost_had():
+    worker = a_worker(last_report_at=100.0, loaded_at=1.0, routed_load=0.1234567, routed_requests=1)
+    added = next_state(worker, Report(1, "t", arrived_amount=1.0), now=105.0).added
+    assert added["routed_load"] == -0.1234567

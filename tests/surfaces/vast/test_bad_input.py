@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from chalicelib.surfaces.vast import wire
 from tests.support.envelopes import VAST
 from tests.support.surfaces import DROP, UNKNOWN
 from tests.surfaces.vast.routes import RANGE
@@ -301,8 +302,15 @@ def test_text_of_the_wrong_length_or_shape_is_a_400_naming_the_field(fleet, rout
     rejects(fleet, route, changes, field)
 
 
-def test_a_delete_requests_list_over_its_limit_is_a_400_naming_the_field(fleet):
-    rejects(fleet, "delete requests", {"requests": [{"success": True}] * 1001}, "requests")
+def test_a_delete_requests_list_over_its_limit_is_a_400_naming_the_field(fleet, monkeypatch):
+    monkeypatch.setattr(wire, "MAX_FINISHED", 10)
+    rejects(fleet, "delete requests", {"requests": [{"success": True}] * 11}, "requests")
+
+
+def test_a_pyworkers_backlog_of_finished_requests_is_taken_whole(fleet):
+    """(It resends the whole backlog each second until a 2xx: refusing it once refuses it forever.)"""
+    status, reply = fleet.send("delete requests", {"requests": [{"success": True}] * 5000})
+    assert status == 200, reply
 
 
 def test_a_rejected_group_move_leaves_the_group_where_it_was(fleet):

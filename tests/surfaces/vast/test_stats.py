@@ -1,10 +1,13 @@
 """`/get_endpoint_stats/` and `/get_autogroup_stats/`: current mode and timeseries mode (seed 000)."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from chalicelib.core.fleet import stats, worker_status
-from chalicelib.core.store import bind
+from chalicelib.core.fleet.workers import mark_stopped
+from chalicelib.core.store import Worker, bind
 from chalicelib.surfaces.vast import wire
 
 METRICS = ("nworkers", "totreqs", "curload", "capacity", "reliable", "reqrate")
@@ -132,3 +135,12 @@ def test_a_bearer_key_sees_only_its_own_account(api, other_api, endpoint, group)
 def test_a_key_in_the_body_wins_over_the_bearer(api, other_api, endpoint):
     status, _ = other_api.call("POST", "/get_endpoint_workers/", {"id": endpoint["id"], "api_key": "ek_wrong"})
     assert status == 401
+
+
+def test_a_stopped_worker_adds_nothing_arriving_to_the_stats(api, group):
+    worker = api.ready_worker(group)
+    assert api.report(worker, cur_load=4.0, num_requests_recieved=40)[0] == 200
+    [row] = [w for w in Worker.scan() if int(w.worker_id) == worker["id"]]
+    mark_stopped(row, time.time())  # what a pass does once its machine stopped
+    stats = api.ok("POST", "/get_autogroup_stats/", {"id": group["id"], "api_key": api.key}, key=None)
+    assert (stats["curload"], stats["reqrate"], stats["capacity"]) == (0, 0, 0)

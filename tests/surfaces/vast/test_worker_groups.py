@@ -113,6 +113,14 @@ def test_a_group_does_not_move_to_an_endpoint_with_the_most_groups(api, monkeypa
     assert api.ok("GET", f"/api/v0/autojobs/{group['id']}/")["result"]["endpoint_id"] == other["id"]
 
 
+@pytest.mark.parametrize("search", ["rented=False", "verified=True verified=True rentable=True rented=False"])
+def test_a_search_of_the_clis_default_terms_given_on_purpose_is_applied(api, search):
+    """(The CLI sends exactly its three default terms when no --search_params is given: those keep.)"""
+    group_id = api.ok("POST", "/api/v0/autojobs/", {**SET, "endpoint_name": api.endpoint("one")["endpoint_name"]})["id"]
+    api.ok("PUT", f"/api/v0/autojobs/{group_id}/", {"search_params": search})
+    assert api.ok("GET", f"/api/v0/autojobs/{group_id}/")["result"]["search_params"] == search
+
+
 def test_an_empty_text_clears_it(api):
     group_id = api.ok("POST", "/api/v0/autojobs/", {**SET, "endpoint_name": api.endpoint("one")["endpoint_name"]})["id"]
     row = api.ok("PUT", f"/api/v0/autojobs/{group_id}/", {"launch_args": "", "template_hash": ""})["result"]

@@ -100,7 +100,8 @@ def test_a_worker_silent_past_its_timeout_is_gone_at_once(api, group, monkeypatc
     api.report(worker, cur_load=1.0)
     time.sleep(0.1)
     assert listed(api, group) == {}
-    assert api.report(worker, cur_load=1.0)[0] == 401  # gone means gone: it must register again
+    status, reply = api.report(worker, cur_load=1.0)  # gone means gone: it must register again, and is told so
+    assert status == 401 and f"worker {worker['id']} expired" in reply["msg"] and "register it again" in reply["msg"]
 
 
 def test_one_report_costs_at_most_two_dynamodb_requests(api, group, dynamodb_calls):
