@@ -48,6 +48,7 @@ class Fleet:
     stopped: list[WorkerState]
     actions: list[Action] = field(default_factory=list)
     draining: list[WorkerState] = field(default_factory=list)  # going once what is queued at them is served
+    unremovable: int = 0  # failing workers its owner brought: no capacity, never acted on, still within max_workers
 
     @property
     def serving_soon(self) -> float:
@@ -60,7 +61,7 @@ class Fleet:
 
     @property
     def count(self) -> int:
-        return len(self.active) + len(self.warming) + len(self.stopped) + len(self.draining)
+        return len(self.active) + len(self.warming) + len(self.stopped) + len(self.draining) + self.unremovable
 
     @property
     def ready_quick(self) -> int:

@@ -178,6 +178,7 @@ def decide(snapshot: Snapshot) -> Plan:
         stopped=[w for w in remaining if w.status == STOPPED],
         actions=list(replaced),
         draining=[w for w in remaining if w.status == DRAINING],
+        unremovable=sum(1 for w, _ in failing if not w.managed),
     )
     if group.endpoint_state == "stopped":
         for w in fleet.active + [w for w in fleet.draining if drained(w, snapshot)]:
@@ -358,7 +359,7 @@ def _ready_floor(memory: tuple[Hour, ...], group: GroupSettings, restart_s: floa
     while R >= L x (restart_s - q) / restart_s.
     """
     rises = [h.rise for h in memory if h.rise > 0]
-    if len(rises) < jumps:
+    if not rises or len(rises) < jumps or restart_s <= 0:  # instant restarts need no floor
         return 0.0
     return max(rises) * max(restart_s - group.target_queue_time, 0.0) / restart_s
 

@@ -26,6 +26,7 @@ from chalicelib.core.fleet.workers import (
     resume,
     withdraw,
 )
+from chalicelib.core.observability import logger
 from chalicelib.core.store import Endpoint, Event, LoadHour, LoadJump, NotedLoad, Worker, WorkerGroup, update_existing
 from chalicelib.providers import (
     Instance,
@@ -367,5 +368,9 @@ def scale_group(provider: Provider, group: WorkerGroup, endpoint: Endpoint, work
         record("pass", "the pass failed on this group", f"failed: {outcome.error}")
     finally:
         outcome.auth_failed = watched.key_refused
-        release_lease(group, owner, outcome.plan)
+        try:
+            release_lease(group, owner, outcome.plan)
+        except Exception as error:  # noqa: BLE001 - what the pass did stands; the lease lapses in LEASE_S
+            logger.exception("releasing the lease failed", group_id=int(group.group_id))
+            outcome.error = outcome.error or f"releasing the lease failed: {type(error).__name__}: {error}"[:500]
     return outcome

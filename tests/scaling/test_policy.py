@@ -210,6 +210,21 @@ def test_max_workers_caps_launches():
     assert [k for k, _ in kinds(result)] == ["launch"] * 3
 
 
+def test_a_failing_worker_its_owner_brought_still_takes_a_place_under_max_workers():
+    """(It is never destroyed, so it still exists: the cap is on workers that exist.)"""
+    theirs = worker(1, "running", perf=10.0, managed=False, reliability=0.5)  # below min_reliability
+    result = plan([theirs], load=steady(18.0), current_load=18.0, offers=offers(1.0, 1.0, 1.0), max_workers=2,
+                  target_util=1.0)
+    assert [k for k, _ in kinds(result)] == ["launch"]
+
+
+@pytest.mark.parametrize("thresholds", [{"ready_floor_jumps": 0}, {"restart_s": 0.0}])
+def test_thresholds_at_zero_decide_without_failing(thresholds):
+    memory = (Hour(NOW - 7200, 20.0, rise=20.0), Hour(NOW - 3600, 20.0, rise=20.0))
+    for remembered in ((), memory):
+        plan([worker(1)], load=steady(5.0), memory=remembered, **thresholds)
+
+
 # --- scaling down ---------------------------------------------------------------------
 
 def test_scale_down_removes_the_worst_price_per_performance_first():

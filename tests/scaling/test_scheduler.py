@@ -6,6 +6,8 @@ import threading
 from dataclasses import replace
 
 import pytest
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.auth.accounts import create_account
@@ -459,6 +461,20 @@ def test_a_worker_left_withdrawn_by_a_pass_that_died_is_put_back_in_routing_if_n
     assert {w.status for w in records(group) if w.worker_id == left.worker_id} == {"stopping"}
     scheduler.run_pass(vast, now=T0 + 120)  # ...until the next pass, which needs all three
     assert {w.status for w in records(group)} == {"idle"}
+
+
+def test_a_lease_release_that_fails_keeps_the_record_of_what_the_pass_did(fake, vast, group, monkeypatch):
+    real = scale_group.release_lease
+
+    def throttled(*args, **kwargs):
+        real(*args, **kwargs)
+        raise UpdateError("Failed to update item", cause=ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "UpdateItem"))
+    monkeypatch.setattr(scale_group, "release_lease", throttled)
+    report = scheduler.run_pass(vast, now=T0)
+    assert fake.launches == 3 and report.count("launch") == 3
+    assert [d.action for d in decisions(group)].count("launch") == 3
+    assert "releasing the lease failed" in report.outcomes[0].error
 
 
 # --- deleted, incomplete and failing groups ----------------------------------------------
