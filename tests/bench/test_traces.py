@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from bench.__main__ import main, markdown
 from bench.traces import InputError, Scenario, Trace
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path, text, name="t.csv", encoding="utf-8"):
@@ -86,9 +83,9 @@ def test_a_scenario_value_out_of_its_range_is_refused_by_name(tmp_path, where, v
         Scenario.load(write(tmp_path, json.dumps(raw), "scenario.json"))
 
 
-def test_the_shared_scenarios_are_read():
-    for path in ("../shared/traces/scenario.json", "../shared/traces-real/scenario.json"):
-        assert Scenario.load(ROOT / path).max_workers == 60
+def test_a_scenario_as_the_shared_ones_spell_it_is_read(tmp_path):
+    scenario = Scenario.load(write(tmp_path, json.dumps(SCENARIO), "scenario.json"))
+    assert (scenario.max_workers, scenario.mtbf_s, scenario.warm_start) == (60, 12 * 3600, False)
 
 
 def test_a_scenario_missing_a_field_is_refused_by_name(tmp_path):

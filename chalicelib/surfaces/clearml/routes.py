@@ -1,6 +1,7 @@
 """The ClearML serving registry API at the API's root: `auth.login` and the serving actions,
 at `/serving.<action>` and (through the catch-all route, see `dispatch`) `/v<version>/serving.<action>`.
-Every action answers GET and POST with a JSON body, and a request without one."""
+Every action answers GET, POST and PUT (the client's three methods) with a JSON body, and a
+request without one."""
 from __future__ import annotations
 
 import re
@@ -19,7 +20,7 @@ from chalicelib.surfaces.clearml import envelope, wire
 from chalicelib.surfaces.edge import answered_as
 
 clearml_api = Blueprint(__name__)
-METHODS = ["GET", "POST"]
+METHODS = ["GET", "POST", "PUT"]  # the client sends PUT when CLEARML_API_DEFAULT_REQ_METHOD says so
 CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded"]
 VERSIONED = re.compile(r"^/v(\d+)\.(\d+)/serving\.([a-z_]+)/?$")
 ACTIONS: dict[str, Callable[[Request, dict, float], dict]] = {}

@@ -87,10 +87,14 @@ def post_metric() -> Response:
 
 @mlbench_api.route("/api/metrics/{key}", methods=["GET"])
 @_answering
-def get_metrics(key: str) -> dict:
-    account_id = _account()
-    owner, filters = wire.metrics_query(key, mlbench_api.current_request.query_params)
-    return metrics.read(account_id, owner, filters)
+def get_metrics(key: str) -> dict | Response:
+    account_id, query = _account(), mlbench_api.current_request.query_params
+    owner, filters = wire.metrics_query(key, query)
+    read = metrics.read(account_id, owner, filters)
+    if not wire.wants_zip(query):
+        return read
+    name = runs.get(account_id, int(owner.name)).name if owner.kind == "run" else str(owner.name)
+    return wire.metrics_zip(name, read)
 
 
 # --- runs -------------------------------------------------------------------------------------

@@ -3,13 +3,16 @@ string), its two date spellings, numbers as numbers or numeric strings, and the 
 metrics read. Everything wrong is a 400 naming the field."""
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
+import zipfile
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
+from chalice import Response
 from chalice.app import Request
 
 from chalicelib.core.bench.metrics import EPOCH, Filters, Owner, Posted
@@ -18,6 +21,7 @@ from chalicelib.core.errors import bad_request
 from chalicelib.core.validation import is_text, json_object
 
 FORM = "application/x-www-form-urlencoded"
+FORMATS = ("json", "zip")
 CONTENT_TYPES = ["application/json", FORM, "text/plain"]
 LARGEST_INT = 10**12
 LARGEST_NUMBER = 1e300
@@ -153,6 +157,8 @@ def posted_reply(owner: Owner, posted: Posted) -> dict:
 def metrics_query(key: str, query: dict | None) -> tuple[Owner, Filters]:
     """`GET /api/metrics/<key>/`: whose (`metric_type` pod, the default, or run) and the filters."""
     query = query or {}
+    if query.get("format") not in (None, "", *FORMATS):
+        raise bad_request(f"'format' must be one of: {', '.join(FORMATS)}")
     kind = query.get("metric_type") or "pod"
     if kind not in ("pod", "run"):
         raise bad_request("'metric_type' must be one of: pod, run")
@@ -162,6 +168,27 @@ def metrics_query(key: str, query: dict | None) -> tuple[Owner, Filters]:
     summarize = positive_int(query["summarize"], "summarize", most=100_000) if "summarize" in query else None
     last_n = positive_int(query["last_n"], "last_n", most=100_000) if "last_n" in query else None
     return owner, Filters(since, name, summarize, last_n)
+
+
+def wants_zip(query: dict | None) -> bool:
+    """`format=zip`: the metrics as the real CLI's `mlbench download` saves them."""
+    return (query or {}).get("format") == "zip"
+
+
+def metrics_zip(name: str, read: dict[str, list[dict]]) -> Response:
+    """The metrics read for `name` (a run's name or a pod's) as the reference dashboard zips
+    them: one `result_<metric>.json` each, as an attachment `metrics_<name>.zip`."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for metric, entries in read.items():
+            archive.writestr(f"result_{_file_name(metric)}.json", json.dumps(entries))
+    return Response(buffer.getvalue(), status_code=200, headers={
+        "Content-Type": "application/zip",
+        "Content-Disposition": f'attachment; filename="metrics_{_file_name(name)}.zip"'})
+
+
+def _file_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._@ -]", "_", text)[:100] or "_"
 
 
 def run_spec(fields: dict) -> RunSpec:

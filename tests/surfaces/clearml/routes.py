@@ -40,7 +40,7 @@ _CALLS = (
 # the client's typed requests are sent (through the catch-all route).
 _VERSIONED = tuple((f"{name}@2.31", "/v2.31" + path, body) for name, path, body in _CALLS
                    if name in ("endpoints", "loading", "details", "history"))
-ROUTES = tuple(Route(name, "POST", path, body, TOKEN, empty_body=True, alike=("GET",),
+ROUTES = tuple(Route(name, "POST", path, body, TOKEN, empty_body=True, alike=("GET", "PUT"),
                      ids=(URL_IN_BODY,) if name.startswith(("details", "history")) else ())
                for name, path, body in _CALLS + _VERSIONED)
 

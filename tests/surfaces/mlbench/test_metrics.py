@@ -3,7 +3,10 @@ reading them back: all of them grouped, or one pod's or run's with `since`, `met
 `summarize` and `last_n`, in one Query. Pod metrics expire; no account sees another's."""
 from __future__ import annotations
 
+import io
+import json
 import time
+import zipfile
 from urllib.parse import urlencode
 
 import pytest
@@ -271,3 +274,21 @@ def test_a_run_metric_post_is_the_key_and_one_transaction(bench, dynamodb_calls)
     dynamodb_calls.clear()
     ok(bench.api, "POST", "/api/metrics/", {"run_id": bench.refs["run"], "name": "x", "value": "1"}, 201)
     assert dict(dynamodb_calls) == {"GetItem": 1, "TransactWriteItems": 1}
+
+
+def test_format_zip_downloads_the_metrics_as_the_reference_dashboard_zips_them(bench):
+    """(mlbench-core's download_run_metrics adds format=zip, and requests' Accept: */*; its CLI
+    writes the body to results.zip.)"""
+    run = bench.refs["run"]
+    response = bench.api.client.http.get(f"/api/metrics/{run}/?metric_type=run&format=zip",
+                                         headers={"Authorization": f"Bearer {bench.api.key}", "Accept": "*/*"})
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/zip"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="metrics_done.zip"'
+    archive = zipfile.ZipFile(io.BytesIO(response.body))
+    assert {name: json.loads(archive.read(name)) for name in archive.namelist()} == {
+        f"result_{name}.json": entries for name, entries in read(bench.api, run, metric_type="run").items()}
+
+
+def test_a_format_other_than_json_or_zip_is_a_400_naming_it(bench):
+    status, reply = bench.api.call("GET", f"/api/metrics/{bench.refs['run']}/?metric_type=run&format=xml")
+    assert status == 400 and "'format'" in reply["message"], reply
