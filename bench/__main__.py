@@ -25,7 +25,7 @@ from bench.policies import Hpa, Kpa, Production, RayServe, SkyServe, Static, Vas
 from bench.shapes import write_shapes
 from bench.simulator import Result, Simulation
 from bench.sweep import SETTINGS, cost_at_99, cost_table, frontier
-from bench.traces import InputError, Scenario, Trace, load_traces
+from bench.traces import InputError, Scenario, Trace, load_traces, trace_files
 
 POLICIES = ("production", "k8s-hpa", "knative-kpa", "ray-serve", "skyserve", "vast-heuristic", "static")
 # Run only when asked (--policies): production on offers that promise no perf, so that until a
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(policies) - set(POLICIES + EXTRA_POLICIES)
     if unknown:
         parser.error(f"unknown policies {sorted(unknown)}; choose from {', '.join(POLICIES + EXTRA_POLICIES)}")
-    if not args.traces.is_dir() or not any(args.traces.glob("*.csv")):
+    if not args.traces.is_dir() or not trace_files(args.traces):
         parser.error(f"--traces {args.traces}: no *.csv traces in that directory")
     try:
         seeds = tuple(int(x) for x in args.seeds.split(",")) if args.seeds is not None else (args.seed,)

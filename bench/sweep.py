@@ -35,7 +35,8 @@ def cost_table(rows: list[dict]) -> str:
     lines = ["| trace | policy | cost / clairvoyant at >= 99% | at setting |", "|---|---|---:|---:|"]
     for r in rows:
         if "cost_at_99" in r:
-            shown = "none reaches 99%" if r["cost_at_99"] is None else f"{r['cost_at_99']:.2f}"
+            shown = ("n/a (the clairvoyant costs nothing)" if r["cost_vs_clairvoyant"] is None
+                     else "none reaches 99%" if r["cost_at_99"] is None else f"{r['cost_at_99']:.2f}")
             at = "" if r["cost_at_99_setting"] is None else f"{r['cost_at_99_setting']:g}"
             lines.append(f"| {r['trace']} | {r['policy']} | {shown} | {at} |")
     return "\n".join(lines) + "\n"

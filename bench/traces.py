@@ -95,6 +95,8 @@ class Trace:
         try:
             with open(path, newline="", encoding="utf-8-sig") as f:  # a spreadsheet's export may start with a BOM
                 reader = csv.DictReader(f)
+                if reader.fieldnames:  # `T_S, Load` as a spreadsheet may spell it
+                    reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
                 if not {"t_s", "load"} <= set(reader.fieldnames or ()):
                     raise InputError(f"{path}: header must name columns t_s and load, found {reader.fieldnames}")
                 rows = [_row(path, reader.line_num, r) for r in reader]
@@ -153,4 +155,9 @@ def _row(path: Path, line: int, row: dict) -> tuple[float, float]:
 
 
 def load_traces(directory: Path) -> list[Trace]:
-    return [Trace.load(p) for p in sorted(Path(directory).glob("*.csv"))]
+    return [Trace.load(p) for p in trace_files(directory)]
+
+
+def trace_files(directory: Path) -> list[Path]:
+    """The directory's `*.csv` files (`.CSV` too), by name."""
+    return sorted(p for p in Path(directory).iterdir() if p.suffix.lower() == ".csv" and p.is_file())

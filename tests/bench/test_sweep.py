@@ -41,7 +41,10 @@ def test_a_sweep_adds_a_row_per_setting_and_each_policys_cost_at_99(tmp_path):
     assert "cost / clairvoyant at >= 99%" in (tmp_path / "out" / "results.md").read_text()
 
 
-def test_the_cost_table_says_when_no_setting_reaches_the_bar():
-    rows = [{"trace": "t", "policy": "p", "cost_at_99": None, "cost_at_99_setting": None},
-            {"trace": "t", "policy": "q", "cost_at_99": 1.234, "cost_at_99_setting": 0.8}]
-    assert cost_table(rows).splitlines()[2:] == ["| t | p | none reaches 99% |  |", "| t | q | 1.23 | 0.8 |"]
+def test_the_cost_table_says_when_no_setting_reaches_the_bar_or_there_is_no_cost_to_compare():
+    rows = [{"trace": "t", "policy": "p", "cost_at_99": None, "cost_at_99_setting": None, "cost_vs_clairvoyant": 2.0},
+            {"trace": "t", "policy": "q", "cost_at_99": 1.234, "cost_at_99_setting": 0.8, "cost_vs_clairvoyant": 1.5},
+            {"trace": "idle", "policy": "p", "cost_at_99": None, "cost_at_99_setting": None,
+             "cost_vs_clairvoyant": None}]
+    assert cost_table(rows).splitlines()[2:] == ["| t | p | none reaches 99% |  |", "| t | q | 1.23 | 0.8 |",
+                                                 "| idle | p | n/a (the clairvoyant costs nothing) |  |"]

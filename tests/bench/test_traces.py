@@ -6,7 +6,7 @@ import json
 import pytest
 
 from bench.__main__ import main, markdown
-from bench.traces import InputError, Scenario, Trace
+from bench.traces import InputError, Scenario, Trace, load_traces
 
 
 def write(tmp_path, text, name="t.csv", encoding="utf-8"):
@@ -24,6 +24,12 @@ def test_a_trace_is_its_loads_at_a_fixed_step(tmp_path):
 def test_a_spreadsheet_export_with_a_bom_and_crlf_reads_the_same(tmp_path):
     trace = Trace.load(write(tmp_path, "t_s,load\r\n0,3\r\n10,4\r\n", encoding="utf-8-sig"))
     assert trace.loads == (3.0, 4.0)
+
+
+def test_a_header_spelled_with_capitals_and_spaces_and_a_csv_in_capitals_are_read(tmp_path):
+    write(tmp_path, "T_S, Load\n0,3\n10,4\n", name="DAY.CSV")
+    write(tmp_path, "not a trace", name="notes.txt")
+    assert [(t.name, t.loads) for t in load_traces(tmp_path)] == [("DAY", (3.0, 4.0))]
 
 
 @pytest.mark.parametrize("text, problem", [
