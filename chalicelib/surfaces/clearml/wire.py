@@ -87,7 +87,7 @@ def _machine_stats(body: dict) -> dict | None:
         raise bad_request("'machine_stats' must be an object")
     kept: dict[str, Any] = {}
     for name in _STAT_NUMBERS:
-        value = v.number(stats, name, None, minimum=None)
+        value = v.number({f"machine_stats.{name}": stats.get(name)}, f"machine_stats.{name}", None, minimum=None)
         if value is not None:
             kept[name] = value
     for name in _STAT_LISTS:
@@ -96,7 +96,8 @@ def _machine_stats(body: dict) -> dict | None:
             continue
         if not isinstance(value, list) or len(value) > 1024:
             raise bad_request(f"'machine_stats.{name}' must be a list of numbers")
-        kept[name] = [v.number({name: item}, name, minimum=None) for item in value]
+        kept[name] = [v.number({f"machine_stats.{name}": item}, f"machine_stats.{name}", minimum=None)
+                      for item in value]
     return kept
 
 
