@@ -9,7 +9,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.auth.credentials import Principal, endpoint_api_key, hash_secret, new_endpoint_key
-from chalicelib.core.errors import conflict, not_found
+from chalicelib.core.errors import bad_request, conflict, not_found
 from chalicelib.core.store import (
     ROUTING_FIELDS,
     ApiKey,
@@ -67,7 +67,11 @@ def resolve(principal: Principal, *, endpoint_id: int | None = None, name: str |
     a read, and a miss is "for this key".
     """
     if endpoint_id is not None:
-        return get_endpoint(principal, endpoint_id)
+        endpoint = get_endpoint(principal, endpoint_id)
+        if name is not None and endpoint.endpoint_name != name:
+            raise bad_request(f"'endpoint_id' {endpoint_id} is endpoint '{endpoint.endpoint_name}', not "
+                              f"'endpoint_name' '{name}': give one of them")
+        return endpoint
     if principal.endpoint_id is None:
         found = find_by_name(principal.account_id, name)
     elif key is not None and all(getattr(key, f) is not None for f in ROUTING_FIELDS):

@@ -123,10 +123,11 @@ def _keeps_search(params: object) -> bool:
 
 
 def group_endpoint(body: dict, *, required: bool) -> dict[str, Any]:
-    """How a group body names its endpoint, as `endpoints.resolve` takes it: by id, by name,
-    or (when not `required`) not at all: {}."""
+    """How a group body names its endpoint, as `endpoints.resolve` takes it: by id (and by
+    name, which must then be that endpoint's), by name, or (when not `required`) not at all: {}."""
     if body.get("endpoint_id") is not None:
-        return {"endpoint_id": v.integer(body, "endpoint_id")}
+        named = {"name": v.string(body, "endpoint_name")} if body.get("endpoint_name") is not None else {}
+        return {"endpoint_id": v.integer(body, "endpoint_id"), **named}
     if body.get("endpoint_name") is not None:
         return {"name": v.string(body, "endpoint_name")}
     if required:

@@ -24,6 +24,17 @@ def test_create_by_endpoint_name_or_id_with_vasts_fields(api):
     assert api.ok("GET", "/api/v0/autojobs/")["results"] == api.ok("GET", "/api/v0/workergroups")["results"]
 
 
+def test_an_id_and_a_name_naming_two_endpoints_is_a_400_naming_both_and_one_endpoint_is_fine(api):
+    one, two = api.endpoint("one"), api.endpoint("two")
+    status, reply = api.call("POST", "/api/v0/autojobs/", {"endpoint_id": one["id"], "endpoint_name": "two"})
+    assert status == 400 and "'endpoint_id'" in reply["msg"] and "'endpoint_name'" in reply["msg"], reply
+    group = api.ok("POST", "/api/v0/autojobs/", {"endpoint_id": one["id"], "endpoint_name": "one"})
+    status, reply = api.call("PUT", f"/api/v0/autojobs/{group['id']}/",
+                             {"endpoint_id": two["id"], "endpoint_name": "one"})
+    assert status == 400, reply
+    assert api.ok("GET", f"/api/v0/autojobs/{group['id']}/")["result"]["endpoint_id"] == one["id"]
+
+
 def test_an_endpoint_is_required_and_must_exist(api):
     status, reply = api.call("POST", "/api/v0/autojobs/", {"min_load": 1})
     assert status == 400 and "endpoint_name" in reply["msg"]
