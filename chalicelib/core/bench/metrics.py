@@ -93,7 +93,7 @@ def read(account_id: int, owner: Owner, filters: Filters, now: float | None = No
     answer = {}
     for name, points in by_name.items():
         entries = [{"date": p.date, "value": p.value, "cumulative": bool(p.cumulative)} for p in _by_date(points)]
-        if filters.summarize is not None:
+        if filters.summarize is not None and len(entries) > filters.summarize:  # as the reference: fewer stay as posted
             entries = summarize(entries, filters.summarize)
         if filters.last_n is not None:
             entries = entries[-filters.last_n:] if filters.last_n > 0 else []
