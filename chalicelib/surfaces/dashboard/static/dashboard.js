@@ -334,9 +334,9 @@
         const metrics = await call(`api/metrics/${run.id}/?metric_type=run`);
         heading.textContent = `Metrics of run ${run.id} (${run.name})`;
         if (shown !== run.id) { plots.forEach((c) => c.destroy()); plots = new Map(); chartsBox.replaceChildren(); shown = run.id; }
-        const all_names = Object.keys(metrics).sort();
-        const names = all_names.slice(0, 12);
-        heading.textContent += all_names.length > names.length ? `: the first ${names.length} of ${all_names.length} metrics, by name` : "";
+        const allNames = Object.keys(metrics).sort();
+        const names = allNames.slice(0, 12);
+        heading.textContent += allNames.length > names.length ? `: the first ${names.length} of ${allNames.length} metrics, by name` : "";
         if (!names.length && !$(".empty", chartsBox)) chartsBox.append(h("p", { class: "empty" }, "This run has posted no metrics yet."));
         for (const name of names) {
           let c = plots.get(name);
