@@ -123,14 +123,15 @@ def revoke(account_id: int, access_key: str) -> None:
 
 # --- logging in -------------------------------------------------------------------------------
 
-def login(authorization: object, now: float) -> str:
+def login(authorization: object, now: float, lifetime_s: int | None = None) -> str:
     """A token for an `auth.login` call's `Authorization` header: HTTP Basic access:secret, or a
-    valid Bearer token (refreshed); 401 otherwise."""
+    valid Bearer token (refreshed), valid `lifetime_s` (at most TOKEN_LIFETIME_S, the default);
+    401 otherwise."""
     if not isinstance(authorization, str) or not authorization.strip():
         raise unauthorized("missing credentials: log in with HTTP Basic access_key:secret_key or a Bearer token")
     scheme, _, value = authorization.strip().partition(" ")
     if scheme.lower() == "bearer":
-        return refresh(value.strip(), now)
+        return refresh(value.strip(), now, lifetime_s)
     if scheme.lower() != "basic":
         raise unauthorized("unsupported authorization scheme: use HTTP Basic access_key:secret_key or Bearer")
     try:
@@ -140,10 +141,10 @@ def login(authorization: object, now: float) -> str:
     access_key, colon, secret_key = decoded.partition(":")
     if not colon:
         raise unauthorized("malformed HTTP Basic credentials: no ':' between access key and secret key")
-    return login_basic(access_key, secret_key, now)
+    return login_basic(access_key, secret_key, now, lifetime_s)
 
 
-def login_basic(access_key: object, secret_key: object, now: float) -> str:
+def login_basic(access_key: object, secret_key: object, now: float, lifetime_s: int | None = None) -> str:
     """A fresh token for a right (access key, secret key) pair (one GetItem); 401 for anything wrong."""
     wrong = unauthorized("invalid access key or secret key")
     if not (isinstance(access_key, str) and isinstance(secret_key, str)):
@@ -157,22 +158,24 @@ def login_basic(access_key: object, secret_key: object, now: float) -> str:
     stored = row.secret_hash if row is not None and row.kind == KIND else None
     if not matches(secret_key, stored or _NO_SUCH_SECRET) or not stored or row is None:
         raise wrong  # an unknown access key costs the same compare as a wrong secret
-    return issue(int(row.account_id), access_key, now)
+    return issue(int(row.account_id), access_key, now, lifetime_s)
 
 
-def refresh(token: object, now: float) -> str:
+def refresh(token: object, now: float, lifetime_s: int | None = None) -> str:
     """A fresh token for a valid token whose credential still exists (one GetItem)."""
     claims = authenticate(token, now)
-    return issue(claims.account_id, claims.access_key, now)
+    return issue(claims.account_id, claims.access_key, now, lifetime_s)
 
 
 # --- tokens -----------------------------------------------------------------------------------
 
-def issue(account_id: int, access_key: str, now: float) -> str:
-    """A signed token for the credential, valid TOKEN_LIFETIME_S from `now`."""
+def issue(account_id: int, access_key: str, now: float, lifetime_s: int | None = None) -> str:
+    """A signed token for the credential, valid `lifetime_s` from `now` (at most, and by default,
+    TOKEN_LIFETIME_S)."""
     iat = int(now)
     claims = {
-        "exp": iat + TOKEN_LIFETIME_S, "iat": iat, "api_version": API_VERSION, "server_version": SERVER_VERSION,
+        "exp": iat + min(lifetime_s or TOKEN_LIFETIME_S, TOKEN_LIFETIME_S), "iat": iat,
+        "api_version": API_VERSION, "server_version": SERVER_VERSION,
         "feature_set": "basic", "env": "server",
         "identity": {"company": str(account_id), "user": access_key, "role": "user"},
         "account_id": int(account_id), "access_key": access_key,

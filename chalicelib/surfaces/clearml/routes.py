@@ -15,7 +15,7 @@ from chalicelib.core.auth import clearml_keys
 from chalicelib.core.auth.clearml_keys import TokenClaims
 from chalicelib.core.errors import ApiError
 from chalicelib.core.serving import charts, containers
-from chalicelib.core.validation import json_object
+from chalicelib.core.validation import json_object, query_integer
 from chalicelib.surfaces.clearml import envelope, wire
 from chalicelib.surfaces.edge import answered_as
 
@@ -90,10 +90,12 @@ def _ip(request: Request) -> str | None:
 
 @clearml_api.route("/auth.login", methods=METHODS, content_types=CONTENT_TYPES)
 def login() -> Response:
-    """A token for HTTP Basic access:secret, or a fresh one for a valid bearer token."""
+    """A token for HTTP Basic access:secret, or a fresh one for a valid bearer token, valid for
+    `expiration_sec` when the client asks (its `api.auth.req_token_expiration_sec`)."""
     request = clearml_api.current_request
     try:
-        token = clearml_keys.login(request.headers.get("authorization"), time.time())
+        lifetime = query_integer(request.query_params, "expiration_sec", None, minimum=1, maximum=10**9)
+        token = clearml_keys.login(request.headers.get("authorization"), time.time(), lifetime)
     except ApiError as error:
         return _error(error, "auth.login")
     return Response(envelope.reply({"token": token}, "auth.login"))

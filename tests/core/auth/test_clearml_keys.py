@@ -167,6 +167,14 @@ def test_login_takes_the_authorization_header_basic_or_bearer(pair):
     assert clearml_keys.verify(later, NOW + 60).exp == int(NOW) + 60 + 86400
 
 
+def test_a_token_lives_the_lifetime_the_client_asks_for_up_to_a_day(pair):
+    basic = "Basic " + base64.b64encode(f"{pair[0]}:{pair[1]}".encode()).decode()
+    assert clearml_keys.verify(clearml_keys.login(basic, NOW, 300), NOW).exp == int(NOW) + 300
+    token = clearml_keys.login(basic, NOW, 30 * 86400)
+    assert clearml_keys.verify(token, NOW).exp == int(NOW) + 86400
+    assert clearml_keys.verify(clearml_keys.login(f"Bearer {token}", NOW, 600), NOW).exp == int(NOW) + 600
+
+
 @pytest.mark.parametrize(("header", "says"), [
     (None, "missing credentials"), ("", "missing credentials"), ("Digest abc", "unsupported"),
     ("Basic !!!", "malformed"), ("Basic " + base64.b64encode(b"no-colon").decode(), "':'"),

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from chalicelib.core import settings
+from chalicelib.core.auth import clearml_keys
 from chalicelib.core.serving import containers
 from chalicelib.core.store import Container, Sample
 from tests.support.envelopes import CLEARML
@@ -142,6 +143,15 @@ def test_every_action_answers_get_and_put_as_it_answers_post(world, route):
         data = [[i["id"] for i in each["instances"]] for each in data]
     if route.name not in ("login", "report"):  # a fresh token; a report is a new sample
         assert data[0] == data[1] == data[2]
+
+
+def test_auth_login_honours_the_lifetime_the_client_asks_for_and_refuses_a_bad_one(world):
+    bearer = {"Authorization": f"Bearer {world.refs['token']}"}
+    reply = world.api.client.http.get("/auth.login?expiration_sec=300", headers=bearer).json_body
+    claims = clearml_keys.verify(reply["data"]["token"], time.time())
+    assert claims.exp - time.time() == pytest.approx(300, abs=2)
+    response = world.api.client.http.get("/auth.login?expiration_sec=soon", headers=bearer)
+    CLEARML.check(response.status_code, response.json_body, 400, names="'expiration_sec'")
 
 
 @pytest.mark.parametrize("version", ["2.31", "2.35", "3.0"])
