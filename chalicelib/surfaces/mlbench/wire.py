@@ -44,10 +44,12 @@ def body(request: Request) -> dict[str, Any]:
         fields = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text), errors="strict")
     except (UnicodeDecodeError, ValueError):
         raise bad_request("request body is not a valid form (application/x-www-form-urlencoded, UTF-8)") from None
-    repeated = sorted(name for name, values in fields.items() if len(values) > 1)
+    # The client form-encodes a metadata dict as its keys, one field each: the last is kept, as
+    # the reference (Django) keeps it; any other field given twice is refused.
+    repeated = sorted(name for name, values in fields.items() if len(values) > 1 and name != "metadata")
     if repeated:
         raise bad_request(f"'{repeated[0]}' is given more than once")
-    return {name: values[0] for name, values in fields.items()}
+    return {name: values[-1] for name, values in fields.items()}
 
 
 # --- values -----------------------------------------------------------------------------------

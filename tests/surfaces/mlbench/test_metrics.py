@@ -55,6 +55,14 @@ def test_a_form_body_works_like_json_every_field_a_string(bench):
     assert (status, reply["cumulative"]) == (201, False)
 
 
+def test_a_metadata_dict_the_client_form_encodes_as_its_keys_keeps_the_last_as_the_reference_does(bench):
+    """(requests sends data={"metadata": {"rank": 0, "epoch": 1}} as metadata=rank&metadata=epoch.)"""
+    response = bench.api.client.http.post(
+        "/api/metrics/", body="pod_name=p&name=x&value=1&metadata=rank&metadata=epoch",
+        headers={"Content-Type": FORM, "Authorization": f"Bearer {bench.api.key}"})
+    assert response.status_code == 201 and response.json_body["metadata"] == "epoch"
+
+
 @pytest.mark.parametrize(("sent", "stored"), [
     (SEED_DATE, SEED_DATE),
     ("2018-08-03 09:21:44.331823", SEED_DATE),
