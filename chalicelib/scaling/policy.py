@@ -34,7 +34,8 @@ users expect (scale_down_delay_s, pool_memory_s and pool_headroom are thresholds
         drained within it by starting cold workers, and while it grows, by launching what
         they cannot cover, up to what arrives plus the queue drained within it
 A load noisier than target_util's headroom covers (the spread of what the passes of the last
-noise_window_s saw, above noise_floor: `noise`) is served with that much more capacity.
+noise_window_s saw, above noise_floor: `noise`) is served with that much more capacity, and
+follows the mean of the last scale_down_delay_s where that is more than the minute still filling.
 Load that comes back at a fixed period is foreseen (`recurrence`): cold workers start their
 restart time ahead of the next jump, the pool holds the jump (recur_headroom above it), and
 no worker is kept serving between jumps from idle.
@@ -53,6 +54,7 @@ the cold pool, launches keep the pool filled.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from chalicelib.scaling import noise, recurrence
@@ -132,6 +134,19 @@ def predict_load(load: tuple[tuple[float, float], ...], now: float, thresholds: 
 
 def _peak(load: tuple[tuple[float, float], ...], since: float) -> float:
     return max((value for t, value in load if t >= since), default=0.0)
+
+
+def _mean(load: tuple[tuple[float, float], ...], since: float, now: float) -> float:
+    """The load's mean from `since` to `now`, over the time its samples cover: each holds until
+    the next, for at most the shortest spacing between them (a bucket: a minute without one
+    had no reports, which is not no load); the last until now."""
+    width = min((b[0] - a[0] for a, b in zip(load, load[1:], strict=False)), default=math.inf)
+    total = covered = 0.0
+    for (t, value), end in zip(load, [t for t, _ in load[1:]] + [now], strict=True):
+        lo, hi = max(t, since), min(end, t + width, now)
+        if hi > lo:
+            total, covered = total + value * (hi - lo), covered + hi - lo
+    return total / covered if covered else 0.0
 
 
 def _inactive(snapshot: Snapshot) -> bool:
@@ -216,6 +231,10 @@ def _goals(snapshot: Snapshot, memory: tuple[Hour, ...], jumps: tuple[recurrence
     if _inactive(snapshot) and group.min_load == 0:
         return Goals(0.0, 0.0, 0.0, "inactive", False, 0.0, False, 0.0, 0.0, 0.0)
     recent = max(_peak(snapshot.load, now - thresholds.scale_down_delay_s), group.min_load)
+    if spread > thresholds.noise_floor:
+        # A noisy load's minute still filling is a few report windows, no minute's rate: serving
+        # follows the mean of the whole delay where that is more, not a few quiet windows.
+        recent = max(recent, _mean(snapshot.load, now - thresholds.scale_down_delay_s, now))
     arriving = load_now(snapshot)
     # The load now is one report window's rate: starts meet it as a burst that long, served within
     # target_queue_time; a window's noise waits in the queue, a load that lasts shows in the minute

@@ -503,6 +503,28 @@ def test_noise_within_the_floor_and_a_spike_among_the_notes_add_nothing():
     assert plan(SEVEN, steady(45.0), current_load=45.0, noted_load=spike).target_capacity == 50.0
 
 
+FILLING = (*((NOW - 20 - 60 * i, 60.0) for i in reversed(range(1, 10))), (NOW - 20, 0.0))  # 60, then 20 s of 0
+
+
+def test_a_noisy_load_is_served_for_the_mean_of_the_delay_not_the_quiet_start_of_a_minute():
+    # The minute begun 20 s ago has had two quiet report windows; the last scale_down_delay_s
+    # (60 s) holds 40 s of the minute before at 60: a mean of 40. With the quiet note now, the
+    # notes (60 and 30 in turn, then 0) spread by 1.4826 x 30 / 30, a quarter of it covered.
+    lift = 1 + 1.4826 - 0.25
+    noisy = plan(SEVEN, FILLING, noted_load=NOISY, noise_floor=0.25)
+    assert noisy.target_capacity == pytest.approx(40.0 / 0.9 * lift)  # 99.2
+    assert noisy.actions == ()
+    quiet = plan(SEVEN, FILLING, noise_floor=0.25)
+    assert quiet.target_capacity == 10.0  # the minute still filling: one worker kept serving
+    assert [k for k, _ in kinds(quiet)] == ["stop"] * 6  # kept cold: 60 served a minute ago
+
+
+def test_a_minute_without_reports_is_not_in_the_mean():
+    # The minute before the one filling had no bucket: 60 two minutes ago is not carried over it.
+    gap = (*FILLING[:-2], FILLING[-1])
+    assert plan(SEVEN, gap, noted_load=NOISY, noise_floor=0.25).target_capacity == pytest.approx(10.0 * (2.4826 - 0.25))
+
+
 def test_each_pass_notes_the_load_the_latest_reports_give_for_the_next():
     result = plan(SEVEN, steady(45.0), current_load=50.0, reported_load=40.0, noted_load=((NOW - 400, 1.0), *NOISY))
     assert result.noted_load == (*NOISY, (NOW, 40.0))  # older than noise_window_s: forgotten
