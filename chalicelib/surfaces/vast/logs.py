@@ -22,13 +22,19 @@ def _shown_at(event: Event) -> int:
     return 0
 
 
+def _one_line(text: str) -> str:
+    """`text` with what does not print (a worker's traceback's newlines) escaped as Python
+    writes it: one event stays one line, and no text an event carries reads as another's line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def line(event: Event, level: int) -> str:
     """One log line: `YYYY-MM-DD HH:MM:SS UTC group G: action worker W: outcome (reason)`."""
     stamp = datetime.fromtimestamp(float(event.t), tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     subject = f" worker {int(event.worker_id)}" if event.worker_id is not None else ""
-    text = f"{stamp} group {int(event.group_id)}: {event.action}{subject}: {event.outcome}"
+    text = f"{stamp} group {int(event.group_id)}: {_one_line(event.action)}{subject}: {_one_line(event.outcome)}"
     if event.reason:
-        text += f" ({event.reason})"
+        text += f" ({_one_line(event.reason)})"
     if level >= 3:
         ids = [f"{name}={int(value)}" for name, value in (("instance", event.instance_id),
                                                            ("offer", event.offer_id)) if value is not None]

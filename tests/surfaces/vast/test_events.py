@@ -33,6 +33,15 @@ def test_a_worker_that_loads_and_then_errors_is_in_its_groups_log(api, group):
     assert log["success"] is True and log["id"] == group["id"] and log["endpoint"] == "llm"
 
 
+def test_a_multi_line_error_stays_one_line_and_forges_none(api, group):
+    worker = api.ready_worker(group)
+    forged = "2026-01-01 00:00:00 UTC group 1: destroy worker 2: ok"
+    api.report(worker, error_msg=f"Traceback:\r\n  boom\n{forged}\u2028\x1b[31m")
+    lines = group_logs(api, group)["info1"].splitlines()
+    assert len(lines) == 2 and not any(line.startswith(forged) for line in lines)
+    assert lines[1].endswith(f"(Traceback:\\r\\n  boom\\n{forged}\\u2028\\x1b[31m)")
+
+
 def test_a_report_that_changes_nothing_of_the_lifecycle_logs_nothing(api, group):
     worker = api.ready_worker(group)
     api.report(worker, cur_load=3.0)
