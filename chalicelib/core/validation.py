@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import unicodedata
 from typing import Any
 
@@ -20,12 +21,20 @@ def json_object(raw: bytes | None, *, allow_empty: bool = False) -> dict:
             return {}
         raise bad_request("request body must be a JSON object")
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_int=_integer)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise bad_request("request body must be a JSON object")
     return body
+
+
+def _integer(digits: str) -> int:
+    """A JSON integer, if Python reads it: not one of more than sys.get_int_max_str_digits() digits."""
+    most, count = sys.get_int_max_str_digits(), len(digits.lstrip("-"))
+    if most and count > most:  # 0: no limit
+        raise bad_request(f"request body holds an integer of {count:,} digits: at most {most:,} are read")
+    return int(digits)
 
 
 def number(
@@ -87,6 +96,11 @@ def label(body: dict, name: str, default: Any = REQUIRED, *, max_len: int = 128)
     value = string(body, name, default, min_len=1, max_len=max_len)
     if value is None or value is default:
         return value
+    return readable(name, value)
+
+
+def readable(name: str, value: str) -> str:
+    """`value`, if it is a name people read: no control character, no whitespace at either end."""
     if value.strip() != value:
         raise bad_request(f"'{name}' must not start or end with whitespace")
     if any(unicodedata.category(c) == "Cc" for c in value):

@@ -67,6 +67,11 @@ def test_deeply_nested_json_is_a_400_not_a_500(world, surface, route):
     world.rejects(route, raw=b"[" * 100_000 + b"]" * 100_000, names="JSON")
 
 
+@pytest.mark.parametrize(("surface", "route"), TAKES_A_BODY)
+def test_an_integer_too_long_for_python_to_read_is_a_400_that_says_so(world, surface, route):
+    world.rejects(route, raw=b'{"x": ' + b"9" * 5000 + b"}", names="5,000 digits")
+
+
 # --- what the gateway refuses, in the envelope of the surface that owns the path ------------
 
 @pytest.mark.parametrize(("surface", "route"), routes())

@@ -93,6 +93,15 @@ def get(account_id: int, run_id: int) -> Run:
         raise not_found(f"run {run_id}") from None
 
 
+def exists(account_id: int, run_id: int) -> bool:
+    """Whether the account has a run of that id: one consistent GetItem."""
+    try:
+        Run.get(bench_pk(account_id), run_sk(run_id), consistent_read=True, attributes_to_get=["run_id"])
+    except Run.DoesNotExist:
+        return False
+    return True
+
+
 def end(account_id: int, run_id: int, state: State, now: float | None = None) -> Run:
     """Set an active run finished or failed (kept, with `finished_at`): one read, one transaction.
     404 if there is no such run, 409 if it has ended already."""

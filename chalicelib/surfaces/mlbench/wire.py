@@ -3,6 +3,7 @@ string), its two date spellings, numbers as numbers or numeric strings, and the 
 metrics read. Everything wrong is a 400 naming the field."""
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -18,7 +19,7 @@ from chalice.app import Request
 from chalicelib.core.bench.metrics import EPOCH, Filters, Owner, Posted
 from chalicelib.core.bench.runs import ENDED, RunSpec, State, format_date
 from chalicelib.core.errors import bad_request
-from chalicelib.core.validation import is_text, json_object
+from chalicelib.core.validation import is_text, json_object, readable
 
 FORM = "application/x-www-form-urlencoded"
 FORMATS = ("json", "zip")
@@ -60,8 +61,10 @@ def text(fields: dict, name: str, *, required: bool = False, max_len: int = 256,
         if required:
             raise bad_request(f"'{name}' is required")
         return None
-    if not isinstance(value, str) or not is_text(value) or "\x00" in value:
+    if not isinstance(value, str):
         raise bad_request(f"'{name}' must be a string")
+    if not is_text(value) or "\x00" in value:
+        raise bad_request(f"'{name}' must be text without NUL characters or unpaired surrogates")
     if not min_len <= len(value) <= max_len:
         raise bad_request(f"'{name}' must be {min_len} to {max_len} characters long")
     return value
@@ -180,22 +183,30 @@ def wants_zip(query: dict | None) -> bool:
 def metrics_zip(name: str, read: dict[str, list[dict]]) -> Response:
     """The metrics read for `name` (a run's name or a pod's) as the reference dashboard zips
     them: one `result_<metric>.json` each, as an attachment `metrics_<name>.zip`."""
-    buffer = io.BytesIO()
+    buffer, taken = io.BytesIO(), set()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for metric, entries in read.items():
-            archive.writestr(f"result_{_file_name(metric)}.json", json.dumps(entries))
+            file = _file_name(metric, taken)
+            taken.add(file)
+            archive.writestr(f"result_{file}.json", json.dumps(entries))
     return Response(buffer.getvalue(), status_code=200, headers={
         "Content-Type": "application/zip",
         "Content-Disposition": f'attachment; filename="metrics_{_file_name(name)}.zip"'})
 
 
-def _file_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._@ -]", "_", text)[:100] or "_"
+def _file_name(text: str, taken: set[str] = frozenset()) -> str:
+    """`text` as a file name: as it is when safe and short, else its safe characters with a
+    hash of it, so two names never share a file."""
+    safe = re.sub(r"[^A-Za-z0-9._@ -]", "_", text)[:100]
+    if safe == text and text and text not in taken:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return next(f"{safe[:80]}_{digest[:n]}" for n in range(8, 65) if f"{safe[:80]}_{digest[:n]}" not in taken)
 
 
 def run_spec(fields: dict) -> RunSpec:
     """`POST /api/runs/`: a name, and what the real client sends for its job (kept in `job_metadata`)."""
-    name = text(fields, "name", required=True, min_len=1, max_len=128) or ""
+    name = readable("name", text(fields, "name", required=True, min_len=1, max_len=128) or "")
     num_workers = positive_int(fields["num_workers"], "num_workers", most=1024) if "num_workers" in fields else 1
     job: dict[str, Any] = {}
     for field in _JOB_TEXT:
@@ -207,8 +218,8 @@ def run_spec(fields: dict) -> RunSpec:
     for field in _JOB_NUMBERS:
         if field in fields:
             value = float(numeric(fields[field], field))
-            if value <= 0:
-                raise bad_request(f"'{field}' must be greater than 0")
+            if value < 0:  # the real CLI sends --num-cpus less one: 1 CPU is 0
+                raise bad_request(f"'{field}' must not be negative")
             job[field] = value
     return RunSpec(name, num_workers, job)
 

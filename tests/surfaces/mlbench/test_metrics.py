@@ -108,6 +108,13 @@ BAD_FIELDS = {
     "cumulative a number": ({"cumulative": 2}, "cumulative"),
     "metadata a number": ({"metadata": 5}, "metadata"),
 }
+NOT_TEXT = {"metadata with a NUL": ({"metadata": "a\x00b"}, "metadata"),
+            "metadata a lone surrogate": ({"metadata": "\ud800"}, "metadata")}
+
+
+@pytest.mark.parametrize(("changes", "field"), NOT_TEXT.values(), ids=NOT_TEXT)
+def test_a_string_that_is_no_text_is_a_400_that_says_why(bench, changes, field):
+    bench.rejects("post run metric", names="without NUL", changes=changes)
 
 
 @pytest.mark.parametrize(("changes", "field"), BAD_FIELDS.values(), ids=BAD_FIELDS)
@@ -266,10 +273,11 @@ def test_another_accounts_run_metrics_are_never_seen_nor_added_to(bench, other_a
     {}, {"metric_type": "run"}, {"metric_type": "run", "since": "2018-08-03 09:21:41", "metric_filter": "loss",
                                  "summarize": "1", "last_n": "1"}])
 def test_a_metrics_read_is_the_key_and_one_query_whatever_else_is_stored(bench, dynamodb_calls, query):
-    key = bench.refs["run"] if query.get("metric_type") == "run" else POD
+    """(A run's metrics found, one more GetItem: that the run is still there.)"""
+    run = query.get("metric_type") == "run"
     dynamodb_calls.clear()
-    read(bench.api, key, **query)
-    assert dict(dynamodb_calls) == {"GetItem": 1, "Query": 1}
+    assert read(bench.api, bench.refs["run"] if run else POD, **query)
+    assert dict(dynamodb_calls) == {"GetItem": 2 if run else 1, "Query": 1}
 
 
 def test_a_pod_metric_post_is_the_key_and_one_put(bench, dynamodb_calls):
@@ -295,6 +303,22 @@ def test_format_zip_downloads_the_metrics_as_the_reference_dashboard_zips_them(b
     archive = zipfile.ZipFile(io.BytesIO(response.body))
     assert {name: json.loads(archive.read(name)) for name in archive.namelist()} == {
         f"result_{name}.json": entries for name, entries in read(bench.api, run, metric_type="run").items()}
+
+
+def test_format_zip_gives_each_metric_a_file_of_its_own(bench):
+    """(Names a file cannot hold, or too long for one, are written with a hash of the name.)"""
+    run = bench.refs["run"]
+    names = ["acc (%)", "acc [%]", "x" * 100 + "_train", "x" * 100 + "_valid", "plain"]
+    for value, name in enumerate(names):
+        ok(bench.api, "POST", "/api/metrics/", {"run_id": run, "name": name, "value": value}, 201)
+    response = bench.api.client.http.get(f"/api/metrics/{run}/?metric_type=run&format=zip",
+                                         headers={"Authorization": f"Bearer {bench.api.key}", "Accept": "*/*"})
+    archive = zipfile.ZipFile(io.BytesIO(response.body))
+    files = archive.namelist()
+    assert len(files) == len(set(files)) == len(read(bench.api, run, metric_type="run"))
+    assert "result_plain.json" in files and all(len(f) <= 120 for f in files)
+    values = {float(e["value"]) for f in files for e in json.loads(archive.read(f))}
+    assert set(range(len(names))) <= values
 
 
 def test_a_format_other_than_json_or_zip_is_a_400_naming_it(bench):

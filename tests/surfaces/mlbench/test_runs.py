@@ -45,6 +45,12 @@ def test_the_real_clients_form_with_its_key_as_the_basic_password(idle):
                                    "image_name": "mlbench/pytorch-cifar10-resnet20-all-reduce:latest"}
 
 
+def test_one_cpu_from_the_real_cli_is_taken(idle):
+    """(`mlbench run NAME N --num-cpus 1` sends num_cpus less one: "0.0".)"""
+    status, run = form(idle, "POST", "/api/runs", {**CLIENT_FORM, "num_cpus": "0.0"}, basic=True)
+    assert status == 201 and run["job_metadata"]["num_cpus"] == 0.0, run
+
+
 def test_a_new_run_is_a_409_with_a_message_while_one_is_started(bench):
     bench.rejects("create run", 409, "conflict", "active")
     status, reply = form(bench.api, "POST", "/api/runs/", CLIENT_FORM, basic=True)
@@ -73,7 +79,8 @@ def test_a_bad_state_is_a_400_naming_it(bench, body, field):
 @pytest.mark.parametrize(("changes", "field"), [
     ({"name": ""}, "name"), ({"name": None}, "name"), ({"name": 5}, "name"), ({"num_workers": 0}, "num_workers"),
     ({"num_workers": "two"}, "num_workers"), ({"num_cpus": "nan"}, "num_cpus"), ({"num_cpus": "-1"}, "num_cpus"),
-    ({"gpu_enabled": "yes please"}, "gpu_enabled")])
+    ({"gpu_enabled": "yes please"}, "gpu_enabled"), ({"name": "a\nb"}, "name"), ({"name": " padded"}, "name"),
+    ({"name": "\t"}, "name"), ({"name": "a\x00b"}, "name"), ({"name": "\ud800"}, "name")])
 def test_a_bad_run_is_a_400_naming_the_field(idle, changes, field):
     status, reply = idle.call("POST", "/api/runs/", {"name": "x", **changes})
     assert status == 400 and f"'{field}'" in reply["message"], reply
@@ -100,6 +107,7 @@ def test_a_delete_cut_short_after_the_run_went_is_finished_by_the_next(bench, mo
     status, reply = bench.api.call("DELETE", f"/api/runs/{run}")
     assert status == 503 and "again" in reply["message"]
     monkeypatch.undo()
+    assert ok(bench.api, "GET", f"/api/metrics/{run}/?metric_type=run") == {}  # what is left is not read
     status, reply = bench.api.call("DELETE", f"/api/runs/{run}")
     assert (status, reply["code"]) == (404, "not_found")
     assert list(Metric.query(bench_pk(bench.api.account_id), Metric.sk.startswith(metrics_prefix("run", run)))) == []
@@ -118,6 +126,13 @@ def test_runs_are_listed_oldest_first_with_lowercase_states(bench):
 def test_a_wrong_basic_password_is_a_401_with_a_message_and_a_challenge(api):
     response = api.client.http.get("/api/runs/", headers={"Authorization": "Basic dXNlcjpub3BlCg=="})
     assert response.status_code == 401 and response.json_body["message"]
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+
+
+@pytest.mark.parametrize("credentials", ["Zm9v\u00ff", "\u00e9\u00e9", "!!!"])
+def test_basic_credentials_that_are_not_base64_are_a_401_with_a_challenge(api, credentials):
+    response = api.client.http.get("/api/runs/", headers={"Authorization": f"Basic {credentials}"})
+    assert response.status_code == 401 and "malformed" in response.json_body["message"]
     assert response.headers["WWW-Authenticate"].startswith("Basic")
 
 
