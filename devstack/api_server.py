@@ -18,7 +18,8 @@ same LocalGateway. What differs:
   UnicodeEncodeError in `LocalGateway.handle_request` and the connection was dropped unanswered;
 - a malformed Content-Length is a 400, not a ValueError that drops the connection; and whatever
   else fails outside the app (whose own errors Chalice already turns into replies) is answered
-  with a 500 that carries no traceback (that goes to the server's log).
+  with a 500 that carries no traceback (that goes to the server's log);
+- the access line leaves out what query parameters named like secrets hold (`?api_key=`).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import traceback
@@ -113,6 +115,9 @@ class Gateway(local.LocalGateway):
             raise NoRoute(method, path.split("?", 1)[0]) from None
 
 
+_SECRET_PARAM = re.compile(r"([?&][^=&\s]*(?:key|token|secret|password)[^=&\s]*)=[^&\s]*", re.IGNORECASE)
+
+
 class Handler(local.ChaliceRequestHandler):
     """ChaliceRequestHandler over `Gateway`, answering every request it reads."""
 
@@ -130,6 +135,12 @@ class Handler(local.ChaliceRequestHandler):
             raise BadRequest("Content-Length is not a number of bytes") from None
         body = self.rfile.read(length) if length > 0 else None
         return dict(self.headers), body
+
+    def log_request(self, code="-", size="-") -> None:
+        """The access line, with what a query parameter named like a secret holds left out
+        (the vastai CLI sends its key as `?api_key=`)."""
+        line = _SECRET_PARAM.sub(r"\1=[redacted]", self.requestline)
+        self.log_message('"%s" %s %s', line, getattr(code, "value", code), size)
 
     def end_headers(self) -> None:
         self._headers_sent = True

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 
 TABLES = ("API_KEYS", "ENDPOINTS", "WORKER_GROUPS", "WORKERS", "STATS", "EVENTS", "META", "SERVING", "BENCH")
 
@@ -46,8 +47,12 @@ def region() -> str:
 
 
 def admin_token_hash() -> str:
-    """SHA-256 hex of the operator's admin token; empty disables the admin API."""
-    return os.environ.get("ADMIN_TOKEN_HASH", "")
+    """SHA-256 hex of the operator's admin token (any case, spaces around it ignored); empty
+    disables the admin API."""
+    value = os.environ.get("ADMIN_TOKEN_HASH", "").strip().lower()
+    if value and not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise SettingError("ADMIN_TOKEN_HASH must be the SHA-256 hex digest of the admin token (64 hex digits)")
+    return value
 
 
 def worker_timeout_s() -> float:
@@ -174,9 +179,9 @@ def stopped_price_ratio() -> float:
 
 
 def check() -> None:
-    """Read every numeric setting once: raises SettingError for the first one that is wrong."""
+    """Read every setting that must be well formed once: raises SettingError for the first one that is wrong."""
     for read in (worker_timeout_s, registration_timeout_s, stats_bucket_s, stats_retention_s, stats_max_points,
                  lease_s, events_retention_s, serving_samples_retention_s, pod_metrics_retention_s,
                  container_timeout_s, clearml_recheck_s, stopped_retention_s, launch_grace_s, wake_interval_s,
-                 policy_thresholds, stopped_price_ratio):
+                 policy_thresholds, stopped_price_ratio, admin_token_hash):
         read()

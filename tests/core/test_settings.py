@@ -55,3 +55,18 @@ def test_the_check_passes_on_the_defaults(monkeypatch):
     for name in NUMERIC + [n.upper() for n in settings.POLICY_THRESHOLDS]:
         monkeypatch.delenv(name, raising=False)
     settings.check()
+
+
+def test_the_admin_token_hash_is_read_in_any_case_with_spaces_around_it_ignored(monkeypatch):
+    digest = "AB" * 32
+    monkeypatch.setenv("ADMIN_TOKEN_HASH", f"  {digest}\n")
+    assert settings.admin_token_hash() == digest.lower()
+    monkeypatch.setenv("ADMIN_TOKEN_HASH", "   ")
+    assert settings.admin_token_hash() == ""  # off, as unset
+
+
+@pytest.mark.parametrize("raw", ["caf\u00e9", "ab" * 31, "zz" * 32, "operator-secret"])
+def test_an_admin_token_hash_that_is_no_sha256_hex_digest_is_named_by_the_check(monkeypatch, raw):
+    monkeypatch.setenv("ADMIN_TOKEN_HASH", raw)
+    with pytest.raises(settings.SettingError, match="ADMIN_TOKEN_HASH"):
+        settings.check()

@@ -39,6 +39,12 @@ def test_the_admin_api_is_off_with_a_403_while_admin_token_hash_is_not_set(api, 
     assert stored() == before
 
 
+def test_the_admin_token_hash_may_be_given_in_capitals_with_a_newline(world, monkeypatch):
+    monkeypatch.setenv("ADMIN_TOKEN_HASH", hash_secret(ADMIN_TOKEN).upper() + "\n")
+    status, reply = world.api.call("POST", "/admin/accounts/", {"name": "by capitals"}, key=ADMIN_TOKEN)
+    assert status == 200 and reply["name"] == "by capitals", reply
+
+
 def test_the_admin_token_is_never_taken_from_the_query_string(world):
     before = stored()
     status, reply = world.api.call("POST", f"/admin/accounts/?api_key={ADMIN_TOKEN}", {"name": "by url"}, key=None)
