@@ -9,6 +9,9 @@ from typing import Any
 
 from chalicelib.core.errors import bad_request
 
+# Formatting characters that hide or reorder what a name shows (bidi controls, zero-width spaces);
+# the zero-width joiner emoji are built with is not among them.
+_INVISIBLE = frozenset("\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff")
 REQUIRED = object()  # the default that makes a field mandatory
 LARGEST = 1e15  # beyond any real knob, and within what DynamoDB numbers hold exactly
 SMALLEST = 1e-100  # non-zero numbers nearer zero than this are refused (DynamoDB holds none below 1e-130)
@@ -103,8 +106,9 @@ def readable(name: str, value: str) -> str:
     """`value`, if it is a name people read: no control character, no whitespace at either end."""
     if value.strip() != value:
         raise bad_request(f"'{name}' must not start or end with whitespace")
-    if any(unicodedata.category(c) == "Cc" for c in value):
-        raise bad_request(f"'{name}' must not hold control characters (tabs, newlines, NUL)")
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _INVISIBLE for c in value):
+        raise bad_request(f"'{name}' must not hold control characters (tabs, newlines, NUL, line "
+                          "separators, direction overrides, zero-width spaces)")
     return value
 
 

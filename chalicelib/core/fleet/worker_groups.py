@@ -35,6 +35,7 @@ KNOBS: dict[str, tuple[Any, dict]] = {
     "perf_hint": (None, {"minimum": 0, "exclusive_minimum": True}),  # work units/s one worker serves, declared
 }
 TEXT_FIELDS = ("template_hash", "launch_args")
+UNSETTABLE = (*SHARED_KNOBS, "perf_hint")  # knobs with no value of their own unless set
 
 
 def effective_knobs(group: WorkerGroup, endpoint: Endpoint) -> dict[str, Any]:

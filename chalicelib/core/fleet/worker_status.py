@@ -80,7 +80,10 @@ class Transition:
 
 def is_stale(worker: Worker, report: Report) -> bool:
     """True if `report` is older than the last one applied: its cumulative count went down
-    without a (re)load in between (a retry, or one overtaken in flight)."""
+    without a (re)load in between (a retry, or one overtaken in flight); or if a pass stopped
+    the worker's machine (sent while it shut down: only a pass starts it again)."""
+    if worker.status == Status.STOPPED:
+        return True
     return (report.num_requests is not None and not report.reloaded
             and report.num_requests < int(worker.num_requests or 0))
 

@@ -33,7 +33,7 @@ def knobs(body: dict, *, partial: bool, schema: dict[str, tuple[Any, dict]] = en
     A knob absent or null is not given: on an update it keeps its value. `inactivity_timeout`
     -1 means none (stored as null).
     """
-    body = _with_aliases(body)
+    body = _with_aliases(body, schema)
     parsed = {}
     for name, (default, bounds) in schema.items():
         if partial and body.get(name) is None:
@@ -46,14 +46,16 @@ def knobs(body: dict, *, partial: bool, schema: dict[str, tuple[Any, dict]] = en
     return parsed
 
 
-def _with_aliases(body: dict) -> dict:
-    """`body` with each alias under its stored name (both given and different: a 400)."""
+def _with_aliases(body: dict, schema: dict[str, tuple[Any, dict]]) -> dict:
+    """`body` with each alias's value, read under the alias's name, under its stored name (both
+    given and different: a 400)."""
     for alias, name in ALIASES.items():
-        if body.get(alias) is None:
+        if body.get(alias) is None or name not in schema:
             continue
-        if body.get(name) is not None and body[name] != body[alias]:
+        value = v.number(body, alias, **schema[name][1])
+        if body.get(name) is not None and v.number(body, name, **schema[name][1]) != value:
             raise bad_request(f"'{alias}' and '{name}' are the same knob; give one, or the same value")
-        body = {**body, name: body[alias]}
+        body = {**body, name: value}
     return body
 
 
@@ -95,10 +97,15 @@ def endpoint_row(endpoint: Endpoint) -> dict:
 
 def group_fields(body: dict, *, partial: bool) -> dict[str, Any]:
     """The group fields `body` gives (all of them, defaulted, unless `partial`); absent or null
-    keeps a field's value on an update, and an empty text clears it."""
+    keeps a field's value on an update (the vastai CLI sends null for what it is not given), an
+    empty text clears it, and -1 unsets a knob the endpoint also has (and perf_hint)."""
+    unset = {ALIASES.get(name, name) for name, value in body.items() if partial
+             and ALIASES.get(name, name) in worker_groups.UNSETTABLE and value == -1 and not isinstance(value, bool)}
+    body = {name: value for name, value in body.items() if ALIASES.get(name, name) not in unset}
     fields = knobs(body, partial=True, schema=worker_groups.KNOBS)
     if not partial:
         fields = {name: fields.get(name, default) for name, (default, _) in worker_groups.KNOBS.items()}
+    fields.update(dict.fromkeys(unset))  # -1: the group follows its endpoint again (perf_hint: none)
     params = body.get("search_params")
     if isinstance(params, dict):
         params = json.dumps(params, sort_keys=True)
@@ -213,14 +220,13 @@ def _error_text(body: dict) -> str | None:
 
 
 def finished_requests(body: dict) -> tuple[int, str, list[bool]]:
-    """A `/delete_requests/` body: (worker id, mtoken, whether each finished request succeeded)."""
+    """A `/delete_requests/` body: (worker id, mtoken, whether each finished request succeeded).
+    `request_idx` is not read: the pyworker takes it from whoever called the worker, and resends
+    its whole backlog until a 2xx, so one junk index must not refuse the rest forever."""
     worker_id = v.integer(body, "worker_id")
     mtoken = _mtoken(body)
     requests = v.object_list(body, "requests", max_items=MAX_FINISHED)
-    outcomes = [v.boolean(r, "success", False) for r in requests]
-    for r in requests:
-        v.integer(r, "request_idx", None)
-    return worker_id, mtoken, outcomes
+    return worker_id, mtoken, [v.boolean(r, "success", False) for r in requests]
 
 
 # Vast has no status for a worker its owner registered that has not reported: it shows "starting".

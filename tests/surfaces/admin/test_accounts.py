@@ -21,6 +21,9 @@ from tests.surfaces.admin.routes import ADMIN_TOKEN
     pytest.param({"name": " padded"}, id="name with a leading space"),
     pytest.param({"name": "a\nb"}, id="name with a newline"),
     pytest.param({"name": "a\x00b"}, id="name with a NUL"),
+    pytest.param({"name": "a\u2028b"}, id="name with a line separator"),
+    pytest.param({"name": "evil\u202egpj.exe"}, id="name with a direction override"),
+    pytest.param({"name": "a\u200bb"}, id="name with a zero-width space"),
 ])
 def test_a_bad_account_name_is_a_400_naming_it_and_creates_no_account(world, changes):
     world.rejects("create account", names="'name'", changes=changes)

@@ -89,6 +89,14 @@ def test_min_workers_is_cold_workers_under_vasts_newer_name(api):
     assert status == 400 and "'min_workers'" in reply["msg"]
 
 
+@pytest.mark.parametrize(("body", "named"), [({"min_workers": "x"}, "'min_workers'"),
+                                             ({"min_workers": True, "cold_workers": 1}, "'min_workers'"),
+                                             ({"min_workers": 2, "cold_workers": "x"}, "'cold_workers'")])
+def test_a_bad_min_workers_is_named_as_sent(api, body, named):
+    status, reply = api.call("POST", "/api/v0/endptjobs/", {"endpoint_name": "e2", **body})
+    assert status == 400 and named in reply["msg"], reply
+
+
 def test_names_are_unique_per_account(api, other_api):
     api.endpoint("a")
     status, reply = api.call("POST", "/api/v0/endptjobs/", {"endpoint_name": "a"})

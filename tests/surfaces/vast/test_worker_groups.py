@@ -80,7 +80,7 @@ def test_an_update_naming_one_field_changes_it_and_keeps_every_other_even_sent_a
     assert _stored(api, group_id) == {**before, field: new[field]}
 
 
-@pytest.mark.parametrize(("field", "bad"), [("min_load", -1), ("target_util", 0), ("cold_workers", 1.5),
+@pytest.mark.parametrize(("field", "bad"), [("min_load", -2), ("target_util", 0), ("cold_workers", 1.5),
                                              ("gpu_ram", "24"), ("perf_hint", 0), ("perf_hint", -2.0),
                                              ("template_hash", 7), ("template_id", -3),
                                              ("search_params", "gpu_ram"), ("search_params", "gpu_name in []"),
@@ -148,6 +148,18 @@ def test_a_group_follows_its_endpoints_knobs_unless_it_sets_its_own(api):
     assert (knobs["min_load"], knobs["cold_workers"], knobs["max_workers"], knobs["test_workers"]) == (5, 2, 4, 3)
     api.ok("PUT", f"/api/v0/endptjobs/{endpoint['id']}/", {"min_load": 8})
     assert effective_knobs(stored, Endpoint.get(api.account_id, endpoint["id"]))["min_load"] == 8
+
+
+def test_minus_one_in_an_update_makes_a_group_follow_its_endpoint_again(api):
+    endpoint = api.endpoint("one", min_load=3, cold_workers=2)
+    group_id = api.group(endpoint, min_load=7, cold_workers=4, perf_hint=8.0)["id"]
+    row = api.ok("PUT", f"/api/v0/autojobs/{group_id}/", {"min_load": -1, "min_workers": -1, "perf_hint": -1})["result"]
+    assert (row["min_load"], row["cold_workers"], row["perf_hint"]) == (None, None, None)
+    knobs = effective_knobs(WorkerGroup.get(api.account_id, group_id), Endpoint.get(api.account_id, endpoint["id"]))
+    assert (knobs["min_load"], knobs["cold_workers"]) == (3, 2)
+    for field in ("test_workers", "gpu_ram"):  # the group's own: no endpoint value to follow
+        status, reply = api.call("PUT", f"/api/v0/autojobs/{group_id}/", {field: -1})
+        assert status == 400 and f"'{field}'" in reply["msg"]
 
 
 def test_registering_a_worker_returns_its_id_and_token_once_and_stores_only_a_hash(api):

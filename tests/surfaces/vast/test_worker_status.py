@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from chalicelib.core.fleet.workers import mark_stopped
 from chalicelib.core.store import Worker
 
 
@@ -126,6 +127,27 @@ def test_finished_requests_move_reliability_and_cost_two_requests(api, group, dy
     assert reply["deleted"] == 4
     assert sum(dynamodb_calls.values()) <= 2
     assert 0.8 < listed(api, group)[worker["id"]]["reliability"] < 1.0
+
+
+def test_a_junk_request_idx_in_the_backlog_does_not_refuse_the_rest(api, group):
+    """(The pyworker queues a refused caller's request_idx as it came, and resends its whole
+    backlog until a 2xx.)"""
+    worker = api.ready_worker(group)
+    finished = [{"request_idx": i, "success": True} for i in (1, 2, 3)] + [
+        {"request_idx": junk, "success": False} for junk in ("junk", -1, 1.5, 10**16, None)]
+    reply = api.ok("POST", "/delete_requests/",
+                   {"worker_id": worker["id"], "mtoken": worker["mtoken"], "requests": finished}, key=None)
+    assert reply["deleted"] == 8
+
+
+def test_a_report_a_stopped_worker_sent_while_it_shut_down_changes_nothing(api, group):
+    worker = api.ready_worker(group)
+    mark_stopped(next(iter(Worker.scan())), time.time())  # what a pass does once its machine stopped
+    before = next(iter(Worker.scan())).attribute_values
+    assert api.report(worker, cur_load=2.0, num_requests_recieved=3)[0] == 200
+    after = next(iter(Worker.scan())).attribute_values
+    assert after == before and after["status"] == "stopped"
+    assert listed(api, group)[worker["id"]]["status"] == "stopped"
 
 
 def test_a_worker_deleted_between_read_and_write_gets_401_and_nothing_is_written(api, group, monkeypatch):
