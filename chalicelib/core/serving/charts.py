@@ -7,6 +7,7 @@ shared/reference/clearml-serving.md); where it is silent the choice is stated wh
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 MIN_INTERVAL_S = 40
+MAX_INSTANCES = 10  # instances charted, the busiest: Elasticsearch's terms aggregation size in the reference
 MB_PER_GB = 1024
 
 
@@ -117,23 +119,31 @@ def _combine(values: list[float], how: str) -> float:
 
 
 def metrics_history(samples: list[Sample], from_date: float, to_date: float, interval: int, metric_type: str,
-                    instance_charts: bool = True) -> dict[str, Any]:
+                    instance_charts: bool = True, most: int | None = MAX_INSTANCES) -> dict[str, Any]:
     """The `data` of get_endpoint_metrics_history (the caller has validated the arguments).
 
     Buckets of max(interval, 40) s start at from_date; a last bucket ending after to_date is dropped,
     and a bucket holds the samples with start <= t < end. Per instance per bucket: max of `requests`
     (cumulative), mean of the rest, 0 where it has no value. The total per bucket is the sum or mean
     over the instances that have a value there (0 if none has); it is taken before rounding. Values
-    to 2 decimals. Instances: every container with a sample in the buckets, sorted by id, each
-    titled by its id; with instance_charts false the key `instances` is left out (totals only).
+    to 2 decimals. Instances: the `most` containers with the most samples in the buckets (as the
+    reference's terms aggregation picks them; the total is over them alone; None: all), sorted by id,
+    each titled by its id; with instance_charts false `instances` is empty (totals only). No
+    sample at all (in from_date..to_date): no dates, as the reference answers.
     """
     metric = METRICS[metric_type]
     step = max(int(interval), MIN_INTERVAL_S)
     nbuckets = max(int((to_date - from_date) // step), 0)
+    if not samples:
+        return {"computed_interval": step, "total": {"title": metric.title, "dates": [], "values": []},
+                "instances": {}}
+    placed = [(s, math.floor((s.t - from_date) / step)) for s in samples]
+    placed = [(s, i) for s, i in placed if 0 <= i < nbuckets]
+    counts = Counter(s.container_id for s, _ in placed)
+    kept = {cid for cid, _ in sorted(counts.items(), key=lambda c: (-c[1], c[0]))[:most]}
     per_instance: dict[str, list[list[float]]] = {}
-    for sample in samples:
-        index = math.floor((sample.t - from_date) / step)
-        if not 0 <= index < nbuckets:
+    for sample, index in placed:
+        if sample.container_id not in kept:
             continue
         buckets = per_instance.setdefault(sample.container_id, [[] for _ in range(nbuckets)])
         value = metric.read(sample)
@@ -150,10 +160,8 @@ def metrics_history(samples: list[Sample], from_date: float, to_date: float, int
     def series(title: str, values: Iterable[float | None]) -> dict[str, Any]:
         return {"title": title, "dates": list(dates), "values": [round(v or 0.0, 2) for v in values]}
 
-    data: dict[str, Any] = {"computed_interval": step, "total": series(metric.title, totals)}
-    if instance_charts:
-        data["instances"] = {cid: series(cid, values) for cid, values in combined.items()}
-    return data
+    return {"computed_interval": step, "total": series(metric.title, totals),
+            "instances": {cid: series(cid, values) for cid, values in combined.items()} if instance_charts else {}}
 
 
 def iso_utc(t: float | None) -> str | None:

@@ -37,10 +37,13 @@ def container_info(body: dict, *, url_required: bool) -> ContainerInfo:
         tags=_text_list(body, "tags"),
         system_tags=_text_list(body, "system_tags"),
     )
-    size = len(json.dumps(asdict(info), ensure_ascii=False).encode())
+    # As stored: text in UTF-8, the lists as JSON with every non-ASCII character escaped (\\uXXXX).
+    size = sum(len(json.dumps(value).encode()) if isinstance(value, list) else len(str(value).encode())
+               for value in asdict(info).values() if value is not None)
     if size > MAX_CONTAINER_BYTES:
-        raise bad_request(f"the container's fields take {size} bytes in UTF-8, at most {MAX_CONTAINER_BYTES} "
-                          "(the longest are 'reference', 'tags' and 'system_tags')")
+        raise bad_request(f"the container's fields take {size} bytes as stored, at most {MAX_CONTAINER_BYTES} "
+                          "(the longest are 'reference', 'tags' and 'system_tags'; a character beyond "
+                          "ASCII in them takes 6 or 12)")
     return info
 
 
@@ -94,7 +97,7 @@ def _machine_stats(body: dict) -> dict | None:
         value = stats.get(name)
         if value is None:
             continue
-        if not isinstance(value, list) or len(value) > 1024:
+        if not isinstance(value, list) or len(value) > 1024 or None in value:
             raise bad_request(f"'machine_stats.{name}' must be a list of numbers")
         kept[name] = [v.number({f"machine_stats.{name}": item}, f"machine_stats.{name}", minimum=None)
                       for item in value]

@@ -79,5 +79,6 @@ def serving_history() -> dict:
     interval = max(charts.MIN_INTERVAL_S, -(-seconds // MAX_CHART_POINTS))
     samples = containers.samples(principal.account_id, url, now - seconds, now)
     return {"success": True, "url": url, **{
-        n: charts.metrics_history(samples, now - seconds, now, interval, n, instance_charts=False)["total"]
+        n: charts.metrics_history(samples, now - seconds, now, interval, n, instance_charts=False,
+                                  most=None)["total"]
         for n in names}}

@@ -123,16 +123,16 @@ def test_network_is_a_mean_per_instance_summed_over_instances():
     assert values(chart("network_tx"))[0] == [0, 0, 0]
 
 
-def test_instances_are_sorted_by_container_id_and_left_out_without_instance_charts():
+def test_instances_are_sorted_by_container_id_and_empty_without_instance_charts():
     assert list(chart("requests")["instances"]) == ["a", "b"]  # b's samples come first in SAMPLES
     totals_only = chart("requests", instance_charts=False)
-    assert "instances" not in totals_only and totals_only["total"]["values"] == [21, 7, 30]
+    assert totals_only["instances"] == {} and totals_only["total"]["values"] == [21, 7, 30]
 
 
-def test_no_samples_give_zeros_and_no_instances():
+def test_no_samples_give_no_dates_and_no_instances_as_the_reference_answers():
     assert chart("latency_ms", samples=[]) == {
         "computed_interval": 40, "instances": {},
-        "total": {"title": "Average Latency (ms)", "dates": [1000, 1040, 1080], "values": [0, 0, 0]}}
+        "total": {"title": "Average Latency (ms)", "dates": [], "values": []}}
 
 
 NOON = 1796292000.0  # 2026-12-03T10:00:00Z
@@ -212,3 +212,13 @@ def test_loading_instances_are_the_containers_without_url_by_id_with_their_age()
                   "uptime_sec": 12, "age_sec": 100, "last_update": "2026-12-03T09:59:20.000+00:00"}  # NOON - 40
     assert (l2["id"], l2["url"], l2["uptime_sec"], l2["age_sec"]) == ("l2", None, None, 30)  # 30.5 truncated
     assert l2["last_update"] == "2026-12-03T09:59:29.500+00:00"
+
+
+def test_the_ten_busiest_instances_are_charted_and_totalled_as_the_reference_picks_them():
+    """(Every restart of a container is a new id: the reply must not grow with them past Lambda's 6 MB.)"""
+    busy = [Sample(f"c{i:02}", 1000 + k, requests_num=1) for i in range(10) for k in range(3)]
+    quiet = [Sample(f"q{i}", 1000, requests_num=100) for i in range(5)]  # one sample each
+    data = chart("requests", samples=quiet + busy)
+    assert list(data["instances"]) == [f"c{i:02}" for i in range(10)]
+    assert data["total"]["values"][0] == 10
+    assert chart("requests", samples=quiet + busy, most=None)["total"]["values"][0] == 510  # the dashboard's: all

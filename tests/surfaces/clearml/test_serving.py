@@ -3,6 +3,7 @@ DynamoDB requests of the hot calls. (The generic bad-input and isolation specs r
 surface's table too: tests/surfaces/test_bad_input.py, test_isolation.py.)"""
 from __future__ import annotations
 
+import base64
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from chalicelib.core.auth import clearml_keys
 from chalicelib.core.serving import containers
 from chalicelib.core.store import Container, Sample
 from tests.support.envelopes import CLEARML
+from tests.support.faults import Faults
 from tests.surfaces.clearml.routes import CONTAINER, ROUTES, URL, clearml_world
 
 
@@ -53,6 +55,9 @@ HISTORY = {"endpoint_url": URL, "from_date": 0, "to_date": 4e9, "interval": 10**
     ("register_container", {**CONTAINER, "container_id": "\U0001f600" * 251}, "container_id", 12),  # 1,004 bytes
     ("register_container", {**CONTAINER, "reference": [{"type": "url", "value": "\u4e2d" * 1024}] * 100},
      "300000", 12),
+    ("register_container", {**CONTAINER, "reference": [{"type": "url", "value": "\u4e2d" * 1024}] * 60},
+     "300000", 12),  # 184 KB in UTF-8, 369 KB as stored (escaped)
+    ("container_status_report", {**REPORT, "machine_stats": {"cpu_usage": [None]}}, "list of numbers", 12),
     ("container_status_report", CONTAINER, "endpoint_url", 11),
     ("container_status_report", {**REPORT, "requests_num": "5"}, "requests_num", 12),
     ("container_status_report", {**REPORT, "machine_stats": {"cpu_usage": ["x"]}}, "'machine_stats.cpu_usage'", 12),
@@ -65,7 +70,6 @@ HISTORY = {"endpoint_url": URL, "from_date": 0, "to_date": 4e9, "interval": 10**
     ("get_endpoint_metrics_history", {**HISTORY, "interval": 0}, "interval", 12),
     ("get_endpoint_metrics_history", {**HISTORY, "metric_type": "gpu_fans"}, "metric_type", 12),
     ("get_endpoint_metrics_history", {**HISTORY, "interval": 60}, "interval", 12),  # 66 million points
-    ("get_endpoint_metrics_history", {**HISTORY, "endpoint_url": "http://nobody/serves"}, "no containers", 1052),
     ("get_endpoint_metrics_history", {key: v for key, v in HISTORY.items() if key != "interval"}, "interval", 11),
 ])
 def test_a_bad_field_is_a_400_naming_it_in_the_envelope_and_stores_nothing(world, action, body, names, subcode):
@@ -154,6 +158,38 @@ def test_auth_login_honours_the_lifetime_the_client_asks_for_and_refuses_a_bad_o
     CLEARML.check(response.status_code, response.json_body, 400, names="'expiration_sec'")
 
 
+def test_a_container_of_non_ascii_text_within_the_limit_as_stored_is_registered(world):
+    body = {**CONTAINER, "container_id": "wide", "reference": [{"type": "url", "value": "\u4e2d" * 1024}] * 40}
+    ok(world, "register_container", body)  # 246 KB as stored
+    assert Container.count() >= 2
+
+
+def test_the_history_of_a_url_nothing_reported_for_is_empty_charts_as_the_reference_answers(world):
+    data = ok(world, "get_endpoint_metrics_history", {**HISTORY, "endpoint_url": "http://nobody/serves"})
+    assert data == {"computed_interval": 10**8, "instances": {},
+                    "total": {"title": "Number of Requests", "dates": [], "values": []}}
+
+
+def _login_basic(world):
+    basic = base64.b64encode(f"{world.refs['access_key']}:{world.refs['secret_key']}".encode()).decode()
+    return world.api.client.http.get("/auth.login", headers={"Authorization": f"Basic {basic}"})
+
+
+def test_a_login_the_store_fails_is_answered_in_the_envelope(world, monkeypatch):
+    """(Basic access:secret reads the key's row, where a bearer refresh reads nothing.)"""
+    def a_bug(self, request):
+        raise RuntimeError("a bug of our own")
+    monkeypatch.setattr(Faults, "__call__", a_bug)
+    response = _login_basic(world)
+    CLEARML.check(response.status_code, response.json_body, 500, names="failed")
+
+
+def test_a_login_the_store_is_too_busy_for_says_to_send_it_again_in_the_envelope(world, faults):
+    faults.start(1.0)
+    response = _login_basic(world)
+    CLEARML.check(response.status_code, response.json_body, 500, names="send the request again")
+
+
 @pytest.mark.parametrize("version", ["2.31", "2.35", "3.0"])
 def test_a_versioned_call_at_2_31_or_later_is_answered_with_the_version_asked_for(world, version):
     status, reply = world.api.call("GET", f"/v{version}/serving.get_endpoints", None, key=world.refs["token"])
@@ -185,10 +221,10 @@ def test_another_accounts_containers_and_endpoints_are_never_seen(world, theirs)
     ok(theirs, "container_status_report", {**REPORT, "container_id": "theirs", "endpoint_url": "http://theirs/x"})
     assert [e["url"] for e in ok(world, "get_endpoints")["endpoints"]] == [URL]
     assert "theirs" not in [i["id"] for i in ok(world, "get_loading_instances")["instances"]]
-    for action, body in (("get_endpoint_details", {"endpoint_url": "http://theirs/x"}),
-                         ("get_endpoint_metrics_history", {**HISTORY, "endpoint_url": "http://theirs/x"})):
-        status, reply = call(world, action, body)
-        assert status == 400 and reply["meta"]["result_subcode"] == 1052  # as for a url nobody serves
+    status, reply = call(world, "get_endpoint_details", {"endpoint_url": "http://theirs/x"})
+    assert status == 400 and reply["meta"]["result_subcode"] == 1052  # as for a url nobody serves
+    history = ok(world, "get_endpoint_metrics_history", {**HISTORY, "endpoint_url": "http://theirs/x"})
+    assert history["instances"] == {} and history["total"]["dates"] == []  # as for a url nothing reported for
 
 
 def test_the_same_container_id_and_url_in_two_accounts_are_two_containers(world, theirs):
