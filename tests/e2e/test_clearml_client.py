@@ -92,7 +92,7 @@ def test_the_real_client_registers_reports_lists_and_charts(stack, method):
     assert history["computed_interval"] == 120 and history["total"]["values"] == [16]
     assert sorted(history["instances"]) == sorted(ids)
     ram = results[7][1]
-    assert ram["total"]["values"] == [3.0] and "instances" not in ram  # (1024 + 2048) MB = 3 GB
+    assert ram["total"]["values"] == [3.0] and ram["instances"] == {}  # (1024 + 2048) MB = 3 GB
     [left] = [e for e in results[9][1]["endpoints"] if e["url"] == url]
     assert left["instances"] == 1
 
