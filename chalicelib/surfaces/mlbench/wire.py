@@ -9,6 +9,7 @@ import json
 import math
 import re
 import zipfile
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -194,7 +195,7 @@ def metrics_zip(name: str, read: dict[str, list[dict]]) -> Response:
         "Content-Disposition": f'attachment; filename="metrics_{_file_name(name)}.zip"'})
 
 
-def _file_name(text: str, taken: set[str] = frozenset()) -> str:
+def _file_name(text: str, taken: Collection[str] = ()) -> str:
     """`text` as a file name: as it is when safe and short, else its safe characters with a
     hash of it, so two names never share a file."""
     safe = re.sub(r"[^A-Za-z0-9._@ -]", "_", text)[:100]
