@@ -239,3 +239,60 @@ def test_a_key_no_header_can_carry_is_refused_as_such(make_run, browser):
     watched = Watched.open(browser)
     sign_in(watched, make_run.url, key="\u043a\u043b\u044e\u0447-0123456789")
     expect(watched.page.get_by_role("alert")).to_contain_text("holds characters no API key has")
+
+
+def test_signing_out_forgets_where_it_was_and_keeps_saying_why(make_run, browser):
+    watched = Watched.open(browser)
+    page = watched.page
+    sign_in(watched, make_run.url)
+    page.get_by_role("link", name="Serving").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Serving")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))  # the next account starts at the fleet
+    page.get_by_role("link", name="GPU control plane").click()
+    expect(page.get_by_role("alert")).to_have_text("Signed out.")
+
+
+def test_skip_to_content_moves_focus_within_the_view_shown(make_run, browser):
+    watched = Watched.open(browser)
+    page = watched.page
+    sign_in(watched, make_run.url)
+    page.get_by_role("link", name="Serving").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Serving")
+    page.get_by_role("link", name="Skip to content").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_be_focused()
+    expect(page).to_have_url(re.compile(r"#/serving$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Serving")
+
+
+def test_benchmarks_keep_focus_follow_new_metrics_and_frame_one_point(make_run, browser):
+    auth = {"Authorization": f"Bearer {KEY}"}
+    url = make_run.url
+    for r in requests.get(f"{url}/api/runs/", headers=auth, timeout=10).json():  # one run is active at a time
+        if r["state"] == "started":
+            requests.patch(f"{url}/api/runs/{r['id']}/", json={"state": "finished"}, headers=auth, timeout=10)
+    run_id = requests.post(f"{url}/api/runs/", json={"name": "one-point"}, headers=auth, timeout=10).json()["id"]
+    requests.post(f"{url}/api/metrics/", json={"run_id": run_id, "name": "m", "value": 1.0}, headers=auth,
+                  timeout=10).raise_for_status()
+    watched = Watched.open(browser)
+    page = watched.page
+    sign_in(watched, url)
+    page.goto(f"{url}/dashboard/#/benchmarks/{run_id}")
+    chart = page.locator("[data-chart='metric-m']")
+    expect(chart).to_have_attribute("data-span", "3600", timeout=15_000)  # the half hour either side of it
+    requests.post(f"{url}/api/metrics/", json={"run_id": run_id, "name": "a", "value": 2.0}, headers=auth,
+                  timeout=10).raise_for_status()
+    expect(page.locator("[data-chart^='metric-']")).to_have_count(2, timeout=15_000)
+    assert page.eval_on_selector_all("[data-chart^='metric-']", "els => els.map(e => e.dataset.chart)") == [
+        "metric-a", "metric-m"]
+    link = page.get_by_role("link", name=f"metrics of run {run_id}")
+    link.focus()
+    expect(page.get_by_role("status")).not_to_have_text(page.get_by_role("status").inner_text(), timeout=15_000)
+    expect(link).to_be_focused()  # a refresh rebuilt the rows
+    page.locator("[data-chart='metric-m'] .u-over").hover()  # its middle: the one point
+    legend_time = page.locator("[data-chart='metric-m'] .u-legend .u-series").first.locator(".u-value")
+    expect(legend_time).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"))
+    page.goto(f"{url}/dashboard/#/benchmarks/999999")
+    expect(page.get_by_text("There is no run 999999")).to_be_visible(timeout=15_000)
+    assert watched.errors == []

@@ -74,6 +74,10 @@
     const span = u.scales.x.max - u.scales.x.min;
     return values.map((t) => { const d = new Date(t * 1000); return span > 2 * 86400 ? day(d) : span > 20 * 3600 ? `${day(d).slice(5)} ${hhmm(d)}` : hhmm(d); });
   };
+  /** A value axis's labels, short however large: 12K, 1.5M, 3e+20. */
+  const COMPACT = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
+  const axisNumber = (v) => (v === null || v === undefined ? "" : Math.abs(v) >= 1e15 ? Number(v).toExponential(0)
+    : Math.abs(v) >= 1e4 ? COMPACT.format(v) : number(v, 2));
   const now = () => Date.now() / 1000;
 
   function duration(seconds) {
@@ -94,9 +98,12 @@
     return {
       el,
       fill(rows) {
+        // A link that had the keyboard's focus keeps it in the rebuilt rows.
+        const focused = body.contains(document.activeElement) ? document.activeElement.getAttribute("href") : null;
         body.replaceChildren(...(rows.length ? rows.map((cells) => h("tr", {}, cells.map((cell, i) =>
           h("td", { "data-label": columns[i] }, cell))))
           : [h("tr", {}, h("td", { colspan: columns.length, class: "empty" }, emptyText))]));
+        if (focused) { const link = [...body.querySelectorAll("a")].find((a) => a.getAttribute("href") === focused); if (link) link.focus(); }
       },
     };
   }
@@ -111,11 +118,20 @@
     const make = () => {
       plot = new uPlot({
         width: width(), height,
-        series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2,
-          fill: s.fill ? `${s.color}22` : undefined, value: (u, v) => number(v, 2) }))],
-        // One point (or one moment) spans nothing: show the half hour around it.
-        scales: { x: { time: true, range: (u, min, max) => (min === max ? [min - 1800, max + 1800] : [min, max]) } },
-        axes: [{ stroke: "#555", values: ticks }, { stroke: "#555", size: 48 }],
+        series: [{ value: (u, v) => (v === null || v === undefined ? "–" : stamp(v)) },
+          ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2,
+            fill: s.fill ? `${s.color}22` : undefined, value: (u, v) => number(v, 2) }))],
+        // The span of the times themselves (uPlot widens one moment by a day in milliseconds before
+        // asking); one moment spans nothing: show the half hour around it.
+        scales: { x: { time: true, range: (u, min, max) => {
+          const ts = u.data[0].filter((t) => t !== null && Number.isFinite(t));
+          if (!ts.length) return [min, max];
+          const lo = Math.min(...ts), hi = Math.max(...ts);
+          return lo === hi ? [lo - 1800, hi + 1800] : [lo, hi];
+        } } },
+        axes: [{ stroke: "#555", values: ticks, space: (u) => (u.scales.x.max - u.scales.x.min > 20 * 3600 ? 110 : 60) },
+          { stroke: "#555", values: (u, vals) => vals.map(axisNumber),
+            size: (u, vals) => Math.max(48, 14 + 7 * Math.max(0, ...(vals || []).map((v) => String(v).length))) }],
         legend: { live: true },
         cursor: { drag: { x: false, y: false } },
       }, data, box);
@@ -128,6 +144,7 @@
         data = [ts, ...values.map((v) => v.map((x) => (x === null || x === undefined ? null : Number(x))))];
         if (!plot) make(); else plot.setData(data);
         figure.setAttribute("data-points", ts.length);
+        if (ts.length) figure.setAttribute("data-span", Math.round(plot.scales.x.max - plot.scales.x.min)); // seconds shown
         const last = values.map((v, i) => `${series[i].label} ${number(v[v.length - 1], 2)}`).join(", ");
         figure.setAttribute("aria-label", `${title}: ${ts.length} points; latest ${last}`);
       },
@@ -329,13 +346,21 @@
         runs.fill(all.map((r) => [String(r.id), r.name, h("span", { class: `badge r-${r.state}` }, r.state), String(r.num_workers),
           r.created_at ? stamp(r.created_at) : "–", r.finished_at ? stamp(r.finished_at) : "–", h("a", { href: `#/benchmarks/${r.id}`, "aria-label": `metrics of run ${r.id}` }, "show")]));
         pods.fill(podList.map((p) => [p.name, p.phase, p.ip || "–", p.labels]));
-        const run = all.find((r) => String(r.id) === selected) || all[0];
-        if (!run) { heading.textContent = "Run metrics"; chartsBox.replaceChildren(h("p", { class: "empty" }, "No run to show.")); return; }
+        const run = selected ? all.find((r) => String(r.id) === selected) : all[0];
+        if (!run) {
+          plots.forEach((c) => c.destroy()); plots = new Map(); shown = null;
+          heading.textContent = "Run metrics";
+          chartsBox.replaceChildren(h("p", { class: "empty" }, selected ? `There is no run ${selected} (deleted, or never made).` : "No run to show."));
+          return;
+        }
         const metrics = await call(`api/metrics/${run.id}/?metric_type=run`);
         heading.textContent = `Metrics of run ${run.id} (${run.name})`;
         if (shown !== run.id) { plots.forEach((c) => c.destroy()); plots = new Map(); chartsBox.replaceChildren(); shown = run.id; }
         const allNames = Object.keys(metrics).sort();
         const names = allNames.slice(0, 12);
+        if ([...plots.keys()].join("\n") !== names.join("\n")) { // another set, or order: charted afresh, by name
+          plots.forEach((c) => c.destroy()); plots = new Map(); chartsBox.replaceChildren();
+        }
         heading.textContent += allNames.length > names.length ? `: the first ${names.length} of ${allNames.length} metrics, by name` : "";
         if (!names.length && !$(".empty", chartsBox)) chartsBox.append(h("p", { class: "empty" }, "This run has posted no metrics yet."));
         for (const name of names) {
@@ -426,7 +451,7 @@
     $("#sign-out").hidden = true;
     $("#sign-in").hidden = false;
     setStatus("");
-    $("#sign-in-error").textContent = message || "";
+    if (message !== undefined) $("#sign-in-error").textContent = message; // else what was said stays
     $("#api-key").focus();
   }
 
@@ -437,6 +462,7 @@
     clearTimeout(timer);
     $("#view").replaceChildren(); // nothing of the account stays in the page
     document.title = "GPU control plane";
+    history.replaceState(null, "", location.pathname + location.search); // nor where it was (no hashchange)
     showSignIn(message);
   }
 
@@ -461,6 +487,11 @@
     show(true);
   });
   $("#sign-out").addEventListener("click", () => signOut("Signed out."));
+  $(".skip").addEventListener("click", (event) => { // to the content, not to a view named "main"
+    event.preventDefault();
+    const target = $("#view").hidden ? $("#api-key") : $("h1", $("#view")) || $("#main");
+    target.focus();
+  });
   window.addEventListener("hashchange", () => show(true));
   document.addEventListener("visibilitychange", () => { if (!document.hidden && current) tick(current); });
   show(false);
