@@ -133,8 +133,11 @@ def test_a_failed_refresh_says_so_and_keeps_what_is_shown(make_run, browser):
                                                                 r"showing what was read at \d\d:\d\d:\d\d$"),
                                                      timeout=15_000)
     expect(page.get_by_role("link", name="demo")).to_be_visible()
+    assert page.locator("#refresh").get_attribute("aria-live") == "off"  # the clock ticking is not read out
+    expect(page.locator("#announce")).to_contain_text("Refresh failed")  # a failure is
     page.unroute("**/api/v0/fleet/**")
     expect(page.get_by_role("status")).to_have_text(re.compile(r"^Updated "), timeout=15_000)
+    expect(page.locator("#announce")).to_have_text("Refreshing again.")
 
 
 def test_a_wrong_key_is_refused_with_a_visible_message(make_run, browser):

@@ -323,6 +323,9 @@
         for (const [url, entry] of byUrl) {
           if (!seen.has(url)) { entry.plots.forEach(([, c]) => c.destroy()); entry.el.remove(); byUrl.delete(url); }
         }
+        const none = $(".empty", chartsBox);
+        if (byUrl.size && none) none.remove();
+        if (!byUrl.size && !none) chartsBox.append(h("p", { class: "empty" }, "No serving endpoint to chart."));
       },
       destroy() { byUrl.forEach((entry) => entry.plots.forEach(([, c]) => c.destroy())); },
     };
@@ -397,6 +400,8 @@
 
   function setStatus(text, failed) {
     const el = $("#refresh");
+    // A screen reader hears a refresh that failed, and the first that works again, not every 5 s.
+    if (Boolean(failed) !== el.classList.contains("failed")) $("#announce").textContent = failed ? text : "Refreshing again.";
     el.textContent = text;
     el.classList.toggle("failed", Boolean(failed));
   }
