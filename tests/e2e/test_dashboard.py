@@ -244,12 +244,17 @@ def test_a_key_no_header_can_carry_is_refused_as_such(make_run, browser):
     expect(watched.page.get_by_role("alert")).to_contain_text("holds characters no API key has")
 
 
-def test_signing_out_forgets_where_it_was_and_keeps_saying_why(make_run, browser):
+def on_serving(make_run, browser):
+    """A page signed in, showing the Serving view."""
     watched = Watched.open(browser)
-    page = watched.page
     sign_in(watched, make_run.url)
-    page.get_by_role("link", name="Serving").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Serving")
+    watched.page.get_by_role("link", name="Serving").click()
+    expect(watched.page.get_by_role("heading", level=1)).to_have_text("Serving")
+    return watched.page
+
+
+def test_signing_out_forgets_where_it_was_and_keeps_saying_why(make_run, browser):
+    page = on_serving(make_run, browser)
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/dashboard/$"))  # the next account starts at the fleet
     page.get_by_role("link", name="GPU control plane").click()
@@ -257,11 +262,7 @@ def test_signing_out_forgets_where_it_was_and_keeps_saying_why(make_run, browser
 
 
 def test_skip_to_content_moves_focus_within_the_view_shown(make_run, browser):
-    watched = Watched.open(browser)
-    page = watched.page
-    sign_in(watched, make_run.url)
-    page.get_by_role("link", name="Serving").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Serving")
+    page = on_serving(make_run, browser)
     page.get_by_role("link", name="Skip to content").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_be_focused()
