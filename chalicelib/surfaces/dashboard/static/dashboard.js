@@ -401,7 +401,7 @@
   function setStatus(text, failed) {
     const el = $("#refresh");
     // A screen reader hears a refresh that failed, and the first that works again, not every 5 s.
-    if (Boolean(failed) !== el.classList.contains("failed")) $("#announce").textContent = failed ? text : "Refreshing again.";
+    if (Boolean(failed) !== el.classList.contains("failed")) $("#announce").textContent = failed ? text : text && "Refreshing again.";
     el.textContent = text;
     el.classList.toggle("failed", Boolean(failed));
   }
