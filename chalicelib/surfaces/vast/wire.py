@@ -101,6 +101,9 @@ def group_fields(body: dict, *, partial: bool) -> dict[str, Any]:
     empty text clears it, and -1 unsets a knob the endpoint also has (and perf_hint)."""
     unset = {ALIASES.get(name, name) for name, value in body.items() if partial
              and ALIASES.get(name, name) in worker_groups.UNSETTABLE and value == -1 and not isinstance(value, bool)}
+    for alias, name in ALIASES.items():
+        if name in unset and body.get(alias) != body.get(name) and None not in (body.get(alias), body.get(name)):
+            raise bad_request(f"'{alias}' and '{name}' are the same knob; give one, or the same value")
     body = {name: value for name, value in body.items() if ALIASES.get(name, name) not in unset}
     fields = knobs(body, partial=True, schema=worker_groups.KNOBS)
     if not partial:

@@ -157,6 +157,8 @@ def test_minus_one_in_an_update_makes_a_group_follow_its_endpoint_again(api):
     assert (row["min_load"], row["cold_workers"], row["perf_hint"]) == (None, None, None)
     knobs = effective_knobs(WorkerGroup.get(api.account_id, group_id), Endpoint.get(api.account_id, endpoint["id"]))
     assert (knobs["min_load"], knobs["cold_workers"]) == (3, 2)
+    status, reply = api.call("PUT", f"/api/v0/autojobs/{group_id}/", {"min_workers": -1, "cold_workers": 3})
+    assert status == 400 and "'min_workers'" in reply["msg"]
     for field in ("test_workers", "gpu_ram"):  # the group's own: no endpoint value to follow
         status, reply = api.call("PUT", f"/api/v0/autojobs/{group_id}/", {field: -1})
         assert status == 400 and f"'{field}'" in reply["msg"]
